@@ -216,10 +216,31 @@ def _hook_basename(library):
     return library.rsplit('/', 1)[-1]
 
 
-def build_hooks(hooks_libraries, ha, version, hooks_dir):
-    """User hooks plus what HA needs (lease_cmds before ha), without duplicates."""
+# Kea 3.0 moved the database backends into hook libraries.  `kea-dhcp4 -t`
+# accepts a postgresql lease-database without the hook (it opens no database),
+# but the daemon then fails at start, so the builder loads it itself.
+DB_BACKEND_HOOKS = {'postgresql': 'libdhcp_pgsql.so', 'mysql': 'libdhcp_mysql.so'}
+
+
+def backend_hooks(databases, version):
+    if version is None or version < (3, 0, 0):
+        return []
+    needed = []
+    for database in databases:
+        hook = DB_BACKEND_HOOKS.get((database or {}).get('type'))
+        if hook and hook not in needed:
+            needed.append(hook)
+    return needed
+
+
+def build_hooks(hooks_libraries, ha, version, hooks_dir, databases=()):
+    """Database backends, user hooks, then what HA needs (lease_cmds before ha), without duplicates."""
     hooks = []
     seen = {}
+    for library in backend_hooks(databases, version):
+        if not any(_hook_basename(h if isinstance(h, str) else (h or {}).get('library', '')) == library
+                   for h in hooks_libraries or []):
+            hooks.append({'library': _resolve_library(library, version, hooks_dir)})
     for index, hook in enumerate(_require_list(hooks_libraries, 'hooks_libraries')):
         if isinstance(hook, str):
             hook = {'library': hook}
@@ -317,7 +338,8 @@ def build_dhcp4(spec):
 
     dhcp4['subnet4'] = subnets
 
-    hooks = build_hooks(spec.get('hooks_libraries'), spec.get('ha'), version, spec.get('hooks_dir'))
+    hooks = build_hooks(spec.get('hooks_libraries'), spec.get('ha'), version, spec.get('hooks_dir'),
+                        (spec.get('lease_database'), spec.get('hosts_database')))
     if hooks:
         dhcp4['hooks-libraries'] = hooks
 
@@ -360,13 +382,16 @@ def _render(value, indent, out, inline_children):
             out.append(_INLINE.encode(list(value)))
             return
         out.append('[\n')
+        if inline_children:
+            # The bulk of a large file: one C-encoder call per record, joined once.
+            out.append(pad + '  ')
+            out.append((',\n' + pad + '  ').join(map(_INLINE.encode, value)))
+            out.append('\n' + pad + ']')
+            return
         last = len(value) - 1
         for pos, item in enumerate(value):
             out.append(pad + '  ')
-            if inline_children:
-                out.append(_INLINE.encode(item))
-            else:
-                _render(item, indent + 1, out, False)
+            _render(item, indent + 1, out, False)
             out.append(',\n' if pos < last else '\n')
         out.append(pad + ']')
     else:

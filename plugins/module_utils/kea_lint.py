@@ -366,7 +366,7 @@ class _Reservation(object):
 class _Linter(object):
 
     def __init__(self, dhcp4, sources, options):
-        self.dhcp4 = dhcp4 if isinstance(dhcp4, dict) else {}
+        self.dhcp4 = _unwrap(dhcp4)
         self.sources = sources or {}
         self.options = options or {}
         self.findings = []
@@ -771,6 +771,15 @@ class _Linter(object):
                 check(lib, 'hooks', 'hook library')
 
 
+def _unwrap(config):
+    """Accept {"Dhcp4": {...}} too: passing the whole file is an easy slip."""
+    if not isinstance(config, dict):
+        return {}
+    if len(config) == 1 and isinstance(config.get('Dhcp4'), dict):
+        return config['Dhcp4']
+    return config
+
+
 def _ha_relationships(hook):
     params = hook.get('parameters') or {}
     rels = params.get('high-availability') if isinstance(params, dict) else None
@@ -889,6 +898,7 @@ def lint_ha_pair(configs):
     hosts = sorted(configs or {}, key=str)
     if len(hosts) < 2:
         return findings
+    configs = dict((host, _unwrap(configs[host])) for host in hosts)
     ref = hosts[0]
     clean_ref = _strip_local(configs[ref])
     for other in hosts[1:]:
@@ -905,8 +915,7 @@ def lint_ha_pair(configs):
 
     rels_by_host = {}
     for host in hosts:
-        dhcp4 = configs[host] or {}
-        hooks = dhcp4.get('hooks-libraries') or []
+        hooks = configs[host].get('hooks-libraries') or []
         ha = [h for h in hooks if isinstance(h, dict) and str(h.get('library', '')).endswith('libdhcp_ha.so')]
         rels_by_host[host] = _ha_relationships(ha[0]) if ha else []
     count = max(len(r) for r in rels_by_host.values())

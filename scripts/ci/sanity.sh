@@ -84,6 +84,7 @@ for pv in ${pip_versions}; do
 ${shim_marker} (written by scripts/ci/sanity.sh; safe to delete)
 # Stand-in for get-pip-${pv}.py: ansible-test runs it (via runpy) inside a
 # fresh pip-less virtualenv as: get_pip.py [pip options] pip==${pv} [...].
+import glob
 import os
 import sys
 
@@ -95,8 +96,14 @@ args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
 
 from pip._internal.cli.main import main  # noqa: E402
 
-# Prefer the cached wheel; the index is still consulted for anything else.
-sys.exit(main(['install', '--upgrade', '--force-reinstall', '--find-links', here] + args))
+# Fully offline (--no-index) when every pinned requirement has a wheel here,
+# since pip would otherwise prefer the index copy of the very same version.
+reqs = [a for a in args if not a.startswith('-')]
+cached = all(
+    '==' in r and glob.glob(os.path.join(here, '%s-%s-*.whl' % tuple(p.strip().replace('-', '_') for p in r.split('==', 1))))
+    for r in reqs
+)
+sys.exit(main(['install', '--upgrade', '--force-reinstall', '--find-links', here] + (['--no-index'] if cached else []) + args))
 EOF
 )
     if [[ ! -f "${shim}" ]] || [[ "$(cat "${shim}")" != "${new_shim}" ]]; then
@@ -148,16 +155,51 @@ if git -C "${src_dir}" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         | tar -C "${src_dir}" --null --no-recursion -T - -cf - \
         | tar -C "${dest}" -xf -
 else
-    echo "sanity.sh: ${src_dir} is not a git work tree; copying everything but .venv/.git" >&2
-    tar -C "${src_dir}" --exclude=./.venv --exclude=./.git -cf - . | tar -C "${dest}" -xf -
+    echo "sanity.sh: ${src_dir} is not a git work tree; copying everything but .venv/.git/.cache" >&2
+    tar -C "${src_dir}" --exclude=./.venv --exclude=./.git --exclude=./.cache -cf - . | tar -C "${dest}" -xf -
 fi
 
 # ansible-test decides which files exist from git when the collection is a git
 # work tree, and otherwise walks the directory; a fresh repo with everything
 # added gives it the same file list as the source, and the staged copy must not
 # be mistaken for part of some enclosing repository.
+# ansible-test lists untracked files too, so its own output (including the
+# delegation virtualenv under tests/output) must be git-ignored in the copy
+# whether or not the collection's .gitignore says so.
 git -C "${dest}" init -q
+printf '/tests/output/\n' >> "${dest}/.git/info/exclude"
 git -C "${dest}" add -A
+
+# Collections named under `dependencies:` in galaxy.yml must sit next to ours:
+# ansible-test resolves other collections only from the same ansible_collections
+# tree. They come from the `ansible` package in the venv (Galaxy is unreachable)
+# or ~/.ansible/collections; symlinked, since only our collection is tested.
+while read -r dep_ns dep_name dep_path; do
+    if [[ -z "${dep_path}" ]]; then
+        echo "sanity.sh: WARNING: dependency ${dep_ns}.${dep_name} not installed; tests importing it will fail" >&2
+        continue
+    fi
+    mkdir -p "${work}/ansible_collections/${dep_ns}"
+    ln -sfn "${dep_path}" "${work}/ansible_collections/${dep_ns}/${dep_name}"
+done < <("${py}" - "${src_dir}/galaxy.yml" <<'EOF'
+import os, sys, yaml
+try:
+    with open(sys.argv[1], encoding='utf-8') as f:
+        deps = (yaml.safe_load(f) or {}).get('dependencies') or {}
+except FileNotFoundError:
+    deps = {}
+roots = [os.path.expanduser('~/.ansible/collections/ansible_collections')]
+try:
+    import ansible_collections  # namespace package shipped by the `ansible` pip package
+    roots += list(ansible_collections.__path__)
+except ImportError:
+    pass
+for fqcn in deps:
+    ns, name = fqcn.split('.', 1)
+    hits = [os.path.join(r, ns, name) for r in roots if os.path.isdir(os.path.join(r, ns, name))]
+    print(ns, name, hits[0] if hits else '')
+EOF
+)
 
 # ---------------------------------------------------------------------------
 # 3. Python interpreters for the multi-version tests (compile, import).
@@ -172,8 +214,10 @@ controller=$("${py}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 pyenv_root=$(pyenv root 2>/dev/null || true)
 found=()
 missing=()
+deselected=()
 for v in ${supported}; do
     if [[ "${pythons}" != all && " ${pythons} " != *" ${v} "* && "${v}" != "${controller}" ]]; then
+        deselected+=("${v}")
         continue
     fi
     cand=""
@@ -208,8 +252,8 @@ for d in "${path_dirs[@]}"; do
     done
     [[ "${keep}" == 1 ]] && run_path=${run_path}:${d}
 done
-echo "sanity.sh: ansible-test $("${ansible_test}" --version | awk '{print $2}'), pip bootstrap ${pip_versions}, collection ${ns}.${name}"
-echo "sanity.sh: Python for multi-version tests: ${found[*]:-none}; skipped: ${missing[*]:-none}"
+echo "sanity.sh: ansible-test $("${ansible_test}" --version | awk '{print $NF}'), pip bootstrap ${pip_versions}, collection ${ns}.${name}"
+echo "sanity.sh: Python for multi-version tests: ${found[*]:-none}; not found: ${missing[*]:-none}; not selected: ${deselected[*]:-none}"
 
 # ---------------------------------------------------------------------------
 # 4. Run. --venv: every test gets its own virtualenv with the exact requirement

@@ -43,6 +43,7 @@ command -v podman >/dev/null || die "podman missing: run setup-host.sh"
 # replaces the v1 mounts with cgroup2 and execs systemd. On a host that
 # already has pure cgroup v2 it only execs /sbin/init. Installed in every
 # base image (harmless), used by default only for forky.
+# shellcheck disable=SC2016  # expanded by the container's /bin/sh
 WRAPPER='#!/bin/sh
 # dhcpops-init: mount cgroup2 at /sys/fs/cgroup, then exec systemd.
 # See scripts/lab/build-images.sh in the dhcpops.kea collection.

@@ -43,6 +43,6 @@ export DHCPOPS_INIT_FORKY="${DHCPOPS_INIT_FORKY:-/usr/local/sbin/dhcpops-init}"
 # dhcpops_var KIND RELEASE -> value of DHCPOPS_<KIND>_<RELEASE>
 # (KIND: IMAGE, CHECK_IMAGE, BOOT_FLAGS, INIT).
 dhcpops_var() {
-    local name="DHCPOPS_${1}_$(printf '%s' "$2" | tr '[:lower:]' '[:upper:]')"
+    local name="DHCPOPS_${1}_${2^^}"
     printf '%s' "${!name-}"
 }

@@ -22,6 +22,10 @@
 #   `lo`, so every named interface is created first (dummy device; veth or
 #   bridge where the kernel has no dummy driver), with its address, so the
 #   result is the one on the target host. Needs NET_ADMIN in the container.
+# - Kea 3.0's `-t` also fails when an HTTP control socket's basic-auth
+#   "password-file"/"user-file" is missing; on the target that is a deployed
+#   secret, so a placeholder is created for each absolute (or
+#   "directory"-relative) one that the image lacks.
 # - Debian's AppArmor profile only lets Kea read /etc/kea/**, and on a real
 #   host Kea runs as _kea: files are validated from /etc/kea/dhcpops-check/,
 #   owned root:_kea 0640, as user _kea (root only if the image has no _kea).
@@ -76,20 +80,25 @@ for i in "${!FILES[@]}"; do
         continue
     fi
     # Keep the base name: Kea's messages quote the path it was given.
-    cp -- "$f" "$STAGE/cfg/$i-$(basename -- "$f")"
+    # Zero-padded index keeps Kea's run in argument order.
+    cp -- "$f" "$STAGE/cfg/$(printf '%04d' "$i")-$(basename -- "$f")"
     STAGED+=("$i")
 done
 [ ${#STAGED[@]} -gt 0 ] || exit 1
 
 # Host side is done; the rest runs inside the container as root, then drops
 # to _kea for Kea itself.
-cat >"$STAGE/ifaces.py" <<'PY'
-# Print "NAME [ADDR...]" for each interface the Kea configs name in
-# interfaces-config.interfaces ("eth0", "eth0/192.0.2.1"; "*" skipped) or
-# as a subnet's / shared network's "interface". Regex on comment-stripped
-# text rather than json.loads: works on files with <?include?> or syntax
-# errors too (Kea reports those itself).
-import re, sys
+cat >"$STAGE/prepare.py" <<'PY'
+# Print what the configs expect to find on the target host:
+#   IF NAME [ADDR...]  each interface named in interfaces-config.interfaces
+#                      ("eth0", "eth0/192.0.2.1"; "*" skipped) or as a
+#                      subnet's / shared network's "interface";
+#   FILE PATH          each "password-file" / "user-file" of an HTTP control
+#                      socket's basic authentication (Kea 3.0's -t fails when
+#                      it is missing; on the target it is a deployed secret).
+# Regex on comment-stripped text for interfaces: works on files with
+# <?include?> or syntax errors too (Kea reports those itself).
+import json, os, re, sys
 
 def strip_comments(s):
     out, i, n, in_str = [], 0, len(s), False
@@ -116,7 +125,28 @@ def strip_comments(s):
         i += 1
     return ''.join(out)
 
-names = {}
+def secret_files(node, out):
+    if isinstance(node, dict):
+        if isinstance(node.get('clients'), list):
+            directory = node.get('directory') or ''
+            for c in node['clients']:
+                if not isinstance(c, dict):
+                    continue
+                for key in ('password-file', 'user-file'):
+                    p = c.get(key)
+                    if isinstance(p, str) and p:
+                        if not p.startswith('/'):
+                            if not directory:
+                                continue   # Kea looks in its cwd: leave it
+                            p = os.path.join(directory, p)
+                        out.add(p)
+        for v in node.values():
+            secret_files(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            secret_files(v, out)
+
+names, files = {}, set()
 for path in sys.argv[1:]:
     try:
         text = strip_comments(open(path, encoding='utf-8', errors='replace').read())
@@ -131,8 +161,15 @@ for path in sys.argv[1:]:
                     names[name].add(addr)
     for name in re.findall(r'"interface"\s*:\s*"([^"]+)"', text):
         names.setdefault(name, set())
+    try:
+        secret_files(json.loads(re.sub(r'<\?include[^>]*\?>', '', text)), files)
+    except ValueError:
+        for m in re.finditer(r'"(?:password|user)-file"\s*:\s*"(/[^"]+)"', text):
+            files.add(m.group(1))
 for name, addrs in sorted(names.items()):
-    print(name, *sorted(addrs))
+    print('IF', name, *sorted(addrs))
+for f in sorted(files):
+    print('FILE', f)
 PY
 
 cat >"$STAGE/inner.sh" <<'SH'
@@ -154,11 +191,22 @@ for f in "$src"/cfg/*; do
     install -m 0640 -g "$(id -gn "$user")" "$f" "$dst/"
 done
 
-# Create the interfaces the configs name, so Kea's interface check sees
-# what it would see on the target.
+# Create the interfaces (and secret files) the configs expect, so Kea's
+# checks see what they would see on the target.
 n=0
-python3 "$src/ifaces.py" "$dst"/* | while read -r name addrs; do
+python3 "$src/prepare.py" "$dst"/* >/tmp/prepare || exit 3
+while read -r kind name addrs; do
+    if [ "$kind" = FILE ]; then
+        if [ ! -e "$name" ]; then
+            mkdir -p "$(dirname "$name")"
+            printf 'placeholder' >"$name"
+            chown "root:$(id -gn "$user")" "$name"; chmod 0640 "$name"
+            echo "@@STUB $name"
+        fi
+        continue
+    fi
     if ! ip link show dev "$name" >/dev/null 2>&1; then
+        # No dummy driver on some kernels: a veth pair or a bridge will do.
         ip link add "$name" type dummy 2>/dev/null \
         || ip link add "$name" type veth peer name "dhcpopsp$n" 2>/dev/null \
         || ip link add "$name" type bridge 2>/dev/null \
@@ -170,7 +218,7 @@ python3 "$src/ifaces.py" "$dst"/* | while read -r name addrs; do
     for a in $addrs; do
         ip addr add "$a/32" dev "$name" 2>/dev/null
     done
-done
+done </tmp/prepare
 
 for f in "$dst"/*; do
     idx=${f##*/}; idx=${idx%%-*}
@@ -204,7 +252,7 @@ while IFS= read -r line; do
     case $line in
         "@@RESULT "*)
             rest=${line#@@RESULT }
-            idx=${rest%% *}; rest=${rest#* }
+            idx=$((10#${rest%% *})); rest=${rest#* }
             rc=${rest%% *}; reason=${rest#"$rc"}; reason=${reason# }
             seen=$((seen + 1))
             if [ "$rc" = 0 ]; then
@@ -216,6 +264,7 @@ while IFS= read -r line; do
         "@@LOG "*)
             rest=${line#@@LOG }
             printf '  %s\n' "${rest#* }" ;;
+        "@@STUB "*) [ "$VERBOSE" = 1 ] && echo "(placeholder created: ${line#@@STUB })" ;;
         "@@USER "*) [ "$VERBOSE" = 1 ] && echo "(kea-dhcp4 ran as ${line#@@USER })" ;;
         "@@NOTE "*) echo "kea-check: ${line#@@NOTE }" >&2 ;;
     esac

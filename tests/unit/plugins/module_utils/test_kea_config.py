@@ -180,3 +180,16 @@ def test_redacted_view_is_canonical_and_masked():
     view = redacted_view('{"Dhcp4": {"lease-database": {"password": "pg", "type": "postgresql"}}}')
     assert 'pg"' not in view and SECRET_MASK in view
     assert view == render(mask_secrets({'Dhcp4': {'lease-database': {'type': 'postgresql', 'password': 'pg'}}}))
+
+
+@pytest.mark.parametrize('version,expected', [('2.6.3', []), ('3.0.4', [HOOKS + '/libdhcp_pgsql.so'])])
+def test_database_backend_hook_is_loaded_from_kea_3(version, expected):
+    config, _ = build(lease_database={'type': 'postgresql', 'name': 'kea'}, hosts_database={'type': 'postgresql'},
+                      kea_version=version, hooks_dir=HOOKS)
+    assert [h['library'] for h in config['Dhcp4'].get('hooks-libraries', [])] == expected
+
+
+def test_database_backend_hook_given_by_user_is_not_doubled():
+    config, _ = build(lease_database={'type': 'postgresql'}, hooks_libraries=['libdhcp_pgsql.so'],
+                      kea_version='3.0.4', hooks_dir=HOOKS)
+    assert [h['library'] for h in config['Dhcp4']['hooks-libraries']] == [HOOKS + '/libdhcp_pgsql.so']

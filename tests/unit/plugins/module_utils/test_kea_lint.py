@@ -100,6 +100,12 @@ def test_finding_to_dict_and_sorting():
     assert isinstance(findings[0], Finding)
 
 
+def test_whole_file_is_unwrapped():
+    cfg = clean_site()
+    cfg['subnet4'][1]['id'] = 10
+    assert codes(lint_dhcp4({'Dhcp4': cfg})) == ['subnet-duplicate-id']
+
+
 def test_empty_and_odd_input_does_not_raise():
     assert lint_dhcp4({}) == []
     assert lint_dhcp4(None) == []
