@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: dhcpops.kea contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -57,7 +57,7 @@ from ansible_collections.dhcpops.kea.plugins.module_utils.kea_lint import lint_d
 def median_time(func, repeat):
     times = []
     result = None
-    for _ in range(repeat):
+    for dummy in range(repeat):
         start = time.perf_counter()
         result = func()
         times.append(time.perf_counter() - start)
@@ -74,14 +74,15 @@ class KeaRunner:
 
     def describe(self):
         if self.spec == 'local':
-            out = subprocess.run(['kea-dhcp4', '-v'], stdout=subprocess.PIPE, universal_newlines=True).stdout
+            out = subprocess.run(['kea-dhcp4', '-v'], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
             return 'kea-dhcp4 %s (local)' % out.strip()
         return 'kea-dhcp4 in %s' % self.spec.split(':', 1)[1]
 
     def time_check(self, path, repeat):
         if self.spec == 'local':
             def once():
-                proc = subprocess.run(['kea-dhcp4', '-t', path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                proc = subprocess.run(['kea-dhcp4', '-t', path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      check=False)
                 if proc.returncode:
                     raise SystemExit('kea-dhcp4 -t rejected %s: %s' % (path, proc.stderr.decode()))
             return median_time(once, repeat)[0]
@@ -90,7 +91,7 @@ class KeaRunner:
                   'e=$(date +%%s%%N); echo $((e-s)); done' % (repeat, os.path.basename(path)))
         proc = subprocess.run(['podman', 'run', '--rm', '--network', 'none', '-v',
                                '%s:/etc/kea/b:ro,Z' % os.path.dirname(path), image, 'sh', '-c', script],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
         if proc.returncode:
             raise SystemExit('kea-dhcp4 -t failed in %s: %s' % (image, proc.stderr))
         return statistics.median(int(x) / 1e9 for x in proc.stdout.split())
@@ -129,7 +130,7 @@ def run_playbook(args, cwd, env):
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    status, usage = os.wait4(proc.pid, 0)[1:]
     seconds = time.perf_counter() - start
     if os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1:
         raise SystemExit('%s failed:\n%s' % (' '.join(args), out.decode(errors='replace')[-3000:]))
@@ -206,17 +207,17 @@ def bench_ansible(size, kea, repeat, work):
     for name, argv in runs.items():
         if name == 'naive':
             argv = [a.replace('%s/naive' % work, '/etc/kea/b/naive') for a in argv]
-        samples = [run_playbook(argv, project, env) for _ in range(repeat if name != 'naive' else 1)]
+        samples = [run_playbook(argv, project, env) for dummy in range(repeat if name != 'naive' else 1)]
         seconds = statistics.median(s[0] for s in samples)
         peak = max(s[1] for s in samples)
         results[name] = dict(seconds=round(seconds, 2), peak_rss_mb=round(peak, 1), runs=len(samples))
-        print('  %-14s %7.2f s  peak RSS %6.1f MB  (%d run%s)' % (name, seconds, peak, len(samples),
-                                                               '' if len(samples) == 1 else 's'))
+        plural = '' if len(samples) == 1 else 's'
+        print('  %-14s %7.2f s  peak RSS %6.1f MB  (%d run%s)' % (name, seconds, peak, len(samples), plural))
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sizes', default='5000,10000,25000,50000')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--kea', default='local' if shutil.which('kea-dhcp4') else

@@ -40,8 +40,8 @@ def make_site(reservations):
         for host in range(RESERVATIONS_PER_SUBNET):
             mac += 1
             hosts.append({
-                'hw-address': '02:00:%02x:%02x:%02x:%02x' % ((mac >> 24) & 255, (mac >> 16) & 255,
-                                                            (mac >> 8) & 255, mac & 255),
+                'hw-address': '02:00:%02x:%02x:%02x:%02x' % (
+                    (mac >> 24) & 255, (mac >> 16) & 255, (mac >> 8) & 255, mac & 255),
                 'ip-address': '%s.%d' % (base, 10 + host),
                 'hostname': 'host-%d-%d' % (sid, host),
             })

@@ -62,6 +62,7 @@ OPTION_DATA_KEYS = frozenset((
     'client-classes', 'comment', 'user-context',
 ))
 IDENTIFIER_KEYS = ('hw-address', 'client-id', 'duid', 'circuit-id', 'flex-id')
+IDENTIFIER_SET = frozenset(IDENTIFIER_KEYS)
 
 HA_ROLES = {
     # mode: (roles that must appear exactly once, roles allowed any number of times)
@@ -181,6 +182,8 @@ def _norm_hex(value):
     """Identifiers compare equal whatever case and separators were used."""
     if not isinstance(value, str):
         return repr(value)
+    if len(value) == 17 and value[2] == ':' and value[14] == ':':
+        return value.lower().replace(':', '')  # aa:bb:cc:dd:ee:ff, the bulk of any site
     text = value.strip().lower()
     if _HEX_PAIRS.match(text):
         return text.replace(':', '').replace('-', '')  # the usual aa:bb:.. form, fast
@@ -371,7 +374,8 @@ class _Linter(object):
         self.options = options or {}
         self.findings = []
         self.subnets = []
-        self.reservations = []
+        # ids of subnets that overlap another: their reservations take the slow, thorough path.
+        self.overlapped = set()
         extra = self.options.get('extra_subnet_keys') or ()
         self.subnet_keys = SUBNET_KEYS.union(extra)
 
@@ -382,7 +386,6 @@ class _Linter(object):
         self.collect_subnets()
         self.check_subnets()
         self.check_pools()
-        self.collect_reservations()
         self.check_reservations()
         self.check_ha()
         self.check_paths()
@@ -497,6 +500,7 @@ class _Linter(object):
                          names)
         parsed = [s for s in self.subnets if s.first is not None]
         for outer, inner in overlapping_pairs([(s.first, s.last, s) for s in parsed]):
+            self.overlapped.update((id(outer), id(inner)))
             if (outer.first, outer.last) == (inner.first, inner.last):
                 how = 'both are the same range'
             else:
@@ -530,7 +534,25 @@ class _Linter(object):
             src = self.sources.get(('reservation', 'global', index))
         return src
 
-    def collect_reservations(self):
+    def _reservation(self, sub, index, data, addr=None):
+        """A describable reservation record, built only when a finding needs one."""
+        # A subnet without id has no key in ``sources``; never borrow a global's.
+        sid = None if sub is None else sub.sid
+        source = None if (sub is not None and sid is None) else self.reservation_source(sid, index)
+        return _Reservation(data, addr, sub, index, source)
+
+    def check_reservations(self):
+        """One pass over every reservation: this is the hot loop of a large site.
+
+        The common case (an address inside its own subnet, which overlaps no
+        other, with one hardware address) costs a few dict and set operations;
+        describable records are built only for findings.
+        """
+        in_pool_severity = self.options.get('reservation_in_pool') or SEVERITY_WARNING
+        unique_ips = self.dhcp4.get('ip-reservations-unique', True) is not False
+        overlapped = self.overlapped
+        first_by_ip, dup_ip = {}, {}
+        first_by_ident, dup_ident = {}, {}
         groups = [(None, self.dhcp4.get('reservations'))]
         groups.extend((sub, sub.data.get('reservations')) for sub in self.subnets)
         for sub, items in groups:
@@ -538,71 +560,91 @@ class _Linter(object):
                 continue
             owner = 'Dhcp4.reservations' if sub is None else sub.describe()
             if not isinstance(items, list):
-                self.add(SEVERITY_ERROR, 'bad-address', "%s: 'reservations' must be a list" % owner,
-                         [owner])
+                self.add(SEVERITY_ERROR, 'bad-address', "%s: 'reservations' must be a list" % owner, [owner])
                 continue
-            sid = None if sub is None else sub.sid
+            scope = 'global' if sub is None else sub.scope
+            fast = sub is not None and sub.first is not None and id(sub) not in overlapped
+            sub_first = sub.first if fast else None
+            sub_last = sub.last if fast else None
+            pool_find = sub.pool_index.find if fast and sub.pools and in_pool_severity != 'ignore' else None
             for index, data in enumerate(items):
                 if not isinstance(data, dict):
                     self.add(SEVERITY_ERROR, 'bad-address',
-                             '%s: reservations[%d] is not a mapping: %s' % (owner, index, _short(data)),
-                             [owner])
+                             '%s: reservations[%d] is not a mapping: %s' % (owner, index, _short(data)), [owner])
                     continue
-                # A subnet without id has no key in ``sources``; never borrow a global's.
-                source = None if (sub is not None and sid is None) else self.reservation_source(sid, index)
-                res = _Reservation(data, None, sub, index, source)
-                self.reservations.append(res)
-                if 'ip-address' in data:
-                    res.addr = ip_to_int(data['ip-address'])
-                    if res.addr is None:
-                        self.add(SEVERITY_ERROR, 'bad-address',
-                                 '%s: ip-address %s is not an IPv4 address'
-                                 % (res.describe(), _short(data['ip-address'])), [res.describe()])
-                for key in data:
-                    if key not in RESERVATION_KEYS:
-                        self.check_keys(data, RESERVATION_KEYS, 'the reservation', res.describe())
-                        break
+                if not RESERVATION_KEYS.issuperset(data):
+                    self.check_keys(data, RESERVATION_KEYS, 'the reservation',
+                                    self._reservation(sub, index, data).describe())
                 if 'option-data' in data:
-                    self.check_option_data(data, res.describe())
+                    self.check_option_data(data, self._reservation(sub, index, data).describe())
 
-    def check_reservations(self):
-        in_pool_severity = self.options.get('reservation_in_pool') or SEVERITY_WARNING
-        unique_ips = self.dhcp4.get('ip-reservations-unique', True) is not False
-        by_ip = {}
-        by_ident = {}
-        for res in self.reservations:
-            data = res.data
-            scope = 'global' if res.subnet is None else res.subnet.scope
-            idents = [k for k in IDENTIFIER_KEYS if k in data]
-            if not idents:
-                self.add(SEVERITY_ERROR, 'reservation-no-identifier',
-                         '%s has no identifier (one of %s)' % (res.describe(), ', '.join(IDENTIFIER_KEYS)),
-                         [res.describe()])
-            elif len(idents) > 1:
-                self.add(SEVERITY_ERROR, 'reservation-multiple-identifiers',
-                         '%s has several identifiers (%s); Kea accepts exactly one'
-                         % (res.describe(), ', '.join(idents)), [res.describe()])
-            for key in idents:
-                by_ident.setdefault((scope, key, _norm_hex(data[key])), []).append(res)
-            if res.addr is None:
-                continue
-            by_ip.setdefault(res.addr, []).append(res)
-            self.check_reservation_place(res, in_pool_severity)
+                idents = IDENTIFIER_SET.intersection(data)
+                if len(idents) != 1:
+                    res = self._reservation(sub, index, data)
+                    if not idents:
+                        self.add(SEVERITY_ERROR, 'reservation-no-identifier',
+                                 '%s has no identifier (one of %s)' % (res.describe(), ', '.join(IDENTIFIER_KEYS)),
+                                 [res.describe()])
+                    else:
+                        self.add(SEVERITY_ERROR, 'reservation-multiple-identifiers',
+                                 '%s has several identifiers (%s); Kea accepts exactly one'
+                                 % (res.describe(), ', '.join(k for k in IDENTIFIER_KEYS if k in idents)),
+                                 [res.describe()])
+                record = (sub, index, data)
+                for key in idents:
+                    value = data[key]
+                    if value.__class__ is not str and not isinstance(value, str):
+                        res = self._reservation(sub, index, data)
+                        self.add(SEVERITY_ERROR, 'bad-identifier',
+                                 '%s: %s was read as %s %r, not as text; quote it in YAML (YAML 1.1 reads '
+                                 'an unquoted 10:20:30:40:50:55 as a base-60 number)'
+                                 % (res.describe(), key, type(value).__name__, value), [res.describe()])
+                        continue
+                    ident = (scope, key, _norm_hex(value))
+                    seen = first_by_ident.get(ident)
+                    if seen is None:
+                        first_by_ident[ident] = record
+                    else:
+                        dup_ident.setdefault(ident, [seen]).append(record)
 
-        for (scope, key, _value), group in by_ident.items():
-            if len(group) > 1:
-                names = [r.describe() for r in group]
-                where = 'global reservations' if scope == 'global' else group[0].subnet.describe()
-                self.add(SEVERITY_ERROR, 'reservation-duplicate-identifier',
-                         'the same %s %s is reserved %d times in %s: %s'
-                         % (key, group[0].data[key], len(group), where, _listing(names)), names)
+                if 'ip-address' not in data:
+                    continue
+                addr = ip_to_int(data['ip-address'])
+                if addr is None:
+                    res = self._reservation(sub, index, data)
+                    self.add(SEVERITY_ERROR, 'bad-address', '%s: ip-address %s is not an IPv4 address'
+                             % (res.describe(), _short(data['ip-address'])), [res.describe()])
+                    continue
+                seen = first_by_ip.get(addr)
+                if seen is None:
+                    first_by_ip[addr] = record
+                else:
+                    dup_ip.setdefault(addr, [seen]).append(record)
+                if fast and sub_first <= addr <= sub_last:
+                    # Inside its own subnet, which overlaps nothing: only its own pools matter.
+                    if pool_find is not None:
+                        pool = pool_find(addr)
+                        if pool is not None:
+                            res = self._reservation(sub, index, data, addr)
+                            self.add(in_pool_severity, 'reservation-in-pool',
+                                     '%s lies inside dynamic pool %s of its own subnet; reserve addresses '
+                                     'outside the pools' % (res.describe(), pool.text),
+                                     [res.describe(), pool.describe()])
+                    continue
+                self.check_reservation_place(self._reservation(sub, index, data, addr), in_pool_severity)
+
+        for ident, group in dup_ident.items():
+            scope, key = ident[0], ident[1]
+            names = [self._reservation(*r).describe() for r in group]
+            where = 'global reservations' if scope == 'global' else group[0][0].describe()
+            self.add(SEVERITY_ERROR, 'reservation-duplicate-identifier',
+                     'the same %s %s is reserved %d times in %s: %s'
+                     % (key, group[0][2][key], len(group), where, _listing(names)), names)
         severity = SEVERITY_ERROR if unique_ips else SEVERITY_WARNING
-        for addr, group in by_ip.items():
-            if len(group) > 1:
-                names = [r.describe() for r in group]
-                self.add(severity, 'reservation-duplicate-ip',
-                         '%s is reserved %d times: %s' % (int_to_ip(addr), len(group), _listing(names)),
-                         names)
+        for addr, group in dup_ip.items():
+            names = [self._reservation(*r).describe() for r in group]
+            self.add(severity, 'reservation-duplicate-ip',
+                     '%s is reserved %d times: %s' % (int_to_ip(addr), len(group), _listing(names)), names)
 
     def check_reservation_place(self, res, in_pool_severity):
         addr = res.addr

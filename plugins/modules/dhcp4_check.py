@@ -13,7 +13,9 @@ module: dhcp4_check
 short_description: Run Kea's own configuration check on files, locally or in a throwaway container
 version_added: "0.1.0"
 author:
-  - dhcpops.kea contributors
+  - dhcpops.kea maintainers (@dhcpops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 description:
   - Runs C(kea-dhcp4 -t) on one or more rendered configuration files and reports, per file, whether Kea accepts it
     and Kea's own reason when it does not.

@@ -13,10 +13,13 @@ module: dhcp4_config
 short_description: Build, lint, validate and install a kea-dhcp4 configuration
 version_added: "0.1.0"
 author:
-  - dhcpops.kea contributors
+  - dhcpops.kea maintainers (@dhcpops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 description:
   - Builds the complete C(Dhcp4) document of C(kea-dhcp4.conf) from data (Kea's own C(subnet4) syntax plus
-    role-level settings), deterministically: the same data gives a byte-identical file.
+    role-level settings), deterministically, so that the same data gives a byte-identical file.
   - Lints it on the controller for mistakes C(kea-dhcp4 -t) misses (subnets that overlap with different prefix
     lengths, pools overlapping across subnets, a reservation whose address lies in another subnet's pool,
     duplicate hardware addresses, inconsistent HA settings, paths current Kea refuses). Errors stop the task
@@ -57,8 +60,8 @@ options:
     elements: str
   subnets:
     description:
-      - Subnets in Kea's own C(subnet4) syntax. Every subnet needs an explicit, stable C(id): Kea ties leases to
-        subnet ids, and ids that shift when a subnet is inserted orphan leases.
+      - Subnets in Kea's own C(subnet4) syntax. Every subnet needs an explicit, stable C(id), because Kea ties leases to
+        subnet ids and ids that shift when a subnet is inserted orphan leases.
     type: list
     elements: dict
     default: []
@@ -179,6 +182,10 @@ attributes:
   action:
     support: full
     details: The action plugin builds and lints on the controller; the module stages, validates and swaps.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details: Builds and lints, and reports whether the file would change; writes nothing and runs no validation.
@@ -299,7 +306,7 @@ import shlex
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.dhcpops.kea.plugins.module_utils.dhcp4_config_spec import ARGUMENT_SPEC
 from ansible_collections.dhcpops.kea.plugins.module_utils.kea_config import redacted_view

@@ -137,7 +137,7 @@ def main(argv):
         roles_dir = argv[1]
     else:
         # scripts/ci/ -> repository root; no dependence on the caller's cwd.
-        roles_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
+        roles_dir = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles'))
     if not os.path.isdir(roles_dir):
         print('check-argspecs: no roles directory at %s' % roles_dir, file=sys.stderr)
         return 2

@@ -44,7 +44,7 @@ def ansible_env(**extra):
 
 def run(argv, **env):
     proc = subprocess.run(argv, cwd=REPO, env=ansible_env(**env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     return proc.returncode, proc.stdout
 
 
@@ -127,12 +127,12 @@ def test_module_lifecycle_on_real_kea(conf_dir):
     dest = os.path.join(conf_dir, 'kea-dhcp4.conf')
 
     # Check mode on a fresh target predicts the change and writes nothing.
-    rc, result, _ = run_module(base_args(dest), check=True)
+    rc, result, dummy = run_module(base_args(dest), check=True)
     assert rc == 0 and result['changed'] is True
     assert os.listdir(conf_dir) == []
 
     # First install: validated by Kea, written 0640 (the file holds passwords).
-    rc, result, _ = run_module(base_args(dest), diff=True)
+    rc, result, dummy = run_module(base_args(dest), diff=True)
     assert rc == 0, result
     assert result['changed'] is True and result['validation']['rc'] == 0
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o640
@@ -142,7 +142,7 @@ def test_module_lifecycle_on_real_kea(conf_dir):
     assert result['checksum'] == first
 
     # Same data: no change, no backup, byte-identical.
-    rc, result, _ = run_module(base_args(dest))
+    rc, result, dummy = run_module(base_args(dest))
     assert rc == 0 and result['changed'] is False
     assert sha(dest) == first
 
@@ -157,7 +157,7 @@ def test_module_lifecycle_on_real_kea(conf_dir):
 
     # Real changes: each keeps a backup, and only backups_keep of them stay.
     for lifetime in (600, 700, 800):
-        rc, result, _ = run_module(base_args(dest, globals={'valid-lifetime': lifetime}), diff=True)
+        rc, result, dummy = run_module(base_args(dest, globals={'valid-lifetime': lifetime}), diff=True)
         assert rc == 0 and result['changed'] is True, result
         assert os.path.exists(result['backup_file'])
         assert '"valid-lifetime": %d' % lifetime in result['diff']['after']
@@ -168,7 +168,7 @@ def test_module_lifecycle_on_real_kea(conf_dir):
         assert stat.S_IMODE(os.stat(backup).st_mode) == 0o640
 
     # Check mode after a real change: predicts nothing to do.
-    rc, result, _ = run_module(base_args(dest, globals={'valid-lifetime': 800}), check=True)
+    rc, result, dummy = run_module(base_args(dest, globals={'valid-lifetime': 800}), check=True)
     assert rc == 0 and result['changed'] is False
 
 
@@ -176,7 +176,7 @@ def test_lint_error_stops_before_the_target_is_touched(conf_dir):
     dest = os.path.join(conf_dir, 'kea-dhcp4.conf')
     subnets = [{'id': 10, 'subnet': '10.0.1.0/24', 'pools': [{'pool': '10.0.1.100 - 10.0.1.200'}]},
                {'id': 40, 'subnet': '10.0.0.0/22'}]
-    rc, result, _ = run_module(base_args(dest, subnets=subnets))
+    rc, result, dummy = run_module(base_args(dest, subnets=subnets))
     assert rc != 0
     assert 'subnet-overlap' in result['msg']
     assert '10.0.1.0/24' in result['msg'] and '10.0.0.0/22' in result['msg']
@@ -190,7 +190,7 @@ def test_lint_error_stops_before_the_target_is_touched(conf_dir):
 ])
 def test_bad_input_gets_a_clear_error_and_changes_nothing(conf_dir, subnets, fragment):
     dest = os.path.join(conf_dir, 'kea-dhcp4.conf')
-    rc, result, _ = run_module(base_args(dest, subnets=subnets))
+    rc, result, dummy = run_module(base_args(dest, subnets=subnets))
     assert rc != 0
     assert fragment in result['msg']
     assert os.listdir(conf_dir) == []

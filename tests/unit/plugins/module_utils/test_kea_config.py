@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from ansible_collections.dhcpops.kea.plugins.module_utils.kea_lint import lint_dhcp4
 from ansible_collections.dhcpops.kea.plugins.module_utils.kea_config import (
     SECRET_MASK, ModelError, build_dhcp4, mask_secrets, mask_secrets_in_text, parse_kea_json, redacted_view,
     render, strip_comments,
@@ -100,14 +101,19 @@ def test_reservation_file_unknown_key_is_rejected():
 
 
 def test_unquoted_mac_read_by_yaml_as_number_is_explained():
-    sets = [('res.yaml', {'subnets': [{'id': 10, 'reservations': [{'hw-address': 2175412455, 'ip-address': '192.0.2.5'}]}]})]
+    # Inline data is checked by the builder; file data by the linter's single pass.
     with pytest.raises(ModelError, match='quote it in YAML'):
-        build(reservation_sets=sets)
+        build(subnets=[subnet(10, '192.0.2.0/24', reservations=[{'hw-address': 2175412455, 'ip-address': '192.0.2.5'}])])
+    sets = [('res.yaml', {'subnets': [{'id': 10, 'reservations': [{'hw-address': 2175412455, 'ip-address': '192.0.2.5'}]}]})]
+    config, sources = build(reservation_sets=sets)
+    findings = lint_dhcp4(config['Dhcp4'], sources)
+    assert [f.code for f in findings] == ['bad-identifier']
+    assert 'quote it in YAML' in findings[0].message and '[from res.yaml]' in findings[0].message
 
 
 def test_ha_loads_lease_cmds_and_ha_with_full_paths_on_2_2():
     ha = {'this-server-name': 'kea1', 'mode': 'hot-standby', 'peers': []}
-    config, _ = build(ha=ha, kea_version='2.2.0', hooks_dir=HOOKS)
+    config, dummy = build(ha=ha, kea_version='2.2.0', hooks_dir=HOOKS)
     hooks = config['Dhcp4']['hooks-libraries']
     assert [h['library'] for h in hooks] == [HOOKS + '/libdhcp_lease_cmds.so', HOOKS + '/libdhcp_ha.so']
     assert hooks[1]['parameters'] == {'high-availability': [ha]}
@@ -116,7 +122,7 @@ def test_ha_loads_lease_cmds_and_ha_with_full_paths_on_2_2():
 def test_bare_hook_name_without_hooks_dir_fails_on_old_kea():
     with pytest.raises(ModelError, match='bare file name'):
         build(hooks_libraries=['libdhcp_stat_cmds.so'], kea_version='2.2.0')
-    config, _ = build(hooks_libraries=['libdhcp_stat_cmds.so'], kea_version='2.6.3')
+    config, dummy = build(hooks_libraries=['libdhcp_stat_cmds.so'], kea_version='2.6.3')
     assert config['Dhcp4']['hooks-libraries'] == [{'library': 'libdhcp_stat_cmds.so'}]
 
 
@@ -129,7 +135,7 @@ def test_duplicate_hooks_are_rejected():
                                          ('3.0.4', 'output-options')])
 def test_logger_option_spelling_follows_version(version, key):
     loggers = [{'name': 'kea-dhcp4', 'severity': 'INFO', 'output-options': [{'output': 'stdout'}]}]
-    config, _ = build(loggers=loggers, kea_version=version)
+    config, dummy = build(loggers=loggers, kea_version=version)
     assert key in config['Dhcp4']['loggers'][0]
 
 
@@ -137,13 +143,13 @@ def test_control_sockets_need_new_kea():
     sockets = [{'socket-type': 'http', 'socket-address': '127.0.0.1', 'socket-port': 8000}]
     with pytest.raises(ModelError, match='2.7.2'):
         build(control_sockets=sockets, kea_version='2.6.3')
-    config, _ = build(control_sockets=sockets, kea_version='3.0.4')
+    config, dummy = build(control_sockets=sockets, kea_version='3.0.4')
     assert config['Dhcp4']['control-sockets'] == sockets
 
 
 def test_raw_passthrough_deep_merges():
-    config, _ = build(globals={'interfaces-config': {'dhcp-socket-type': 'raw'}}, interfaces=['eth0'],
-                      raw={'interfaces-config': {'re-detect': False}, 'valid-lifetime': 30})
+    config, dummy = build(globals={'interfaces-config': {'dhcp-socket-type': 'raw'}}, interfaces=['eth0'],
+                          raw={'interfaces-config': {'re-detect': False}, 'valid-lifetime': 30})
     dhcp4 = config['Dhcp4']
     assert dhcp4['interfaces-config'] == {'dhcp-socket-type': 'raw', 'interfaces': ['eth0'], 're-detect': False}
     assert dhcp4['valid-lifetime'] == 30
@@ -184,12 +190,12 @@ def test_redacted_view_is_canonical_and_masked():
 
 @pytest.mark.parametrize('version,expected', [('2.6.3', []), ('3.0.4', [HOOKS + '/libdhcp_pgsql.so'])])
 def test_database_backend_hook_is_loaded_from_kea_3(version, expected):
-    config, _ = build(lease_database={'type': 'postgresql', 'name': 'kea'}, hosts_database={'type': 'postgresql'},
-                      kea_version=version, hooks_dir=HOOKS)
+    config, dummy = build(lease_database={'type': 'postgresql', 'name': 'kea'}, hosts_database={'type': 'postgresql'},
+                          kea_version=version, hooks_dir=HOOKS)
     assert [h['library'] for h in config['Dhcp4'].get('hooks-libraries', [])] == expected
 
 
 def test_database_backend_hook_given_by_user_is_not_doubled():
-    config, _ = build(lease_database={'type': 'postgresql'}, hooks_libraries=['libdhcp_pgsql.so'],
-                      kea_version='3.0.4', hooks_dir=HOOKS)
+    config, dummy = build(lease_database={'type': 'postgresql'}, hooks_libraries=['libdhcp_pgsql.so'],
+                          kea_version='3.0.4', hooks_dir=HOOKS)
     assert [h['library'] for h in config['Dhcp4']['hooks-libraries']] == [HOOKS + '/libdhcp_pgsql.so']
