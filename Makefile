@@ -12,13 +12,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 RELEASES ?= bookworm trixie forky
 
-.PHONY: help setup host venv collection-link images lint sanity units validate-smoke molecule test lab lab-destroy bench clean
+.PHONY: help setup host venv collection-link images lint sanity units integration molecule test lab lab-destroy bench clean
 
 help:
 	@echo "make lab         deploy Kea into local containers and prove a real client gets a lease"
 	@echo "make lab-destroy remove the lab's containers and networks"
 	@echo "make test        every quality gate and molecule scenario CI runs"
-	@echo "make units       pytest units only;  make lint / sanity / molecule: one gate"
+	@echo "make units       pytest units only;  make lint / sanity / integration / molecule: one gate"
 	@echo "make bench       benchmarks (not part of CI; see docs/benchmarks.md)"
 
 setup: host venv collection-link
@@ -51,14 +51,16 @@ sanity: venv
 units: venv collection-link
 	$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
-validate-smoke: venv collection-link images
-	bash tests/integration/validate.sh
+# The config pipeline against the real kea-dhcp4 of every release (check images).
+integration: venv collection-link images
+	source scripts/lab/env.sh
+	$(PY) -m pytest tests/integration -q -p no:cacheprovider
 
 molecule: venv collection-link images
 	source scripts/lab/env.sh
 	$(BIN)/molecule test -s default
 
-test: setup images lint sanity units validate-smoke molecule
+test: setup images lint sanity units integration molecule
 
 lab: setup images
 	source scripts/lab/env.sh

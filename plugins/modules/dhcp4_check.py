@@ -101,37 +101,89 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-MOUNT_ROOT = '/etc/kea/dhcpops-check'
+MOUNT_ROOT = '/etc/kea/dhcpops-src'
 
-# Runs inside the container: one process for all files, so a check of many
-# hosts costs one container start.  It prints one JSON document.
-IN_CONTAINER = r'''
-import json, subprocess, sys
+# Runs inside the container, as root, once for all files, and prints one JSON
+# document.  It recreates what `kea-dhcp4 -t` looks at on a real Debian host:
+# - the file under /etc/kea (AppArmor), root:<kea group> 0640, read by the Kea
+#   user, as the daemon reads it;
+# - the interfaces the file names (interfaces-config and subnet "interface"),
+#   with their addresses: -t refuses interfaces that do not exist. dummy where
+#   the kernel has it, a veth pair otherwise (the container cannot load modules);
+# - Kea's directories at 0750 (3.0 refuses a more open socket directory);
+# - basic-auth password/user files, which Kea 3.0's -t insists on reading but
+#   which are deployed secrets on the target: a placeholder stands in.
+IN_CONTAINER = r"""
+import grp, json, os, pwd, shutil, subprocess, sys
 command, create, files = json.loads(sys.argv[1])
+user = next((u for u in ("_kea", "kea") if u in {p.pw_name for p in pwd.getpwall()}), None)
+gid = grp.getgrnam(user).gr_gid if user else 0
+for d in ("/run/kea", "/var/lib/kea", "/var/log/kea"):
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o750)
+    if user:
+        shutil.chown(d, user, user)
+os.makedirs("/etc/kea/dhcpops-check", exist_ok=True)
 made, results = set(), []
-for path in files:
+
+def walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+def interface(entry):
+    name, _, addr = entry.partition("/")
+    if name in ("*", "") or name in made:
+        return
+    made.add(name)
+    if subprocess.call(["ip", "link", "add", name, "type", "dummy"], stderr=subprocess.DEVNULL):
+        subprocess.call(["ip", "link", "add", name, "type", "veth", "peer", "name", "chk%d" % len(made)])
+    subprocess.call(["ip", "link", "set", name, "up"])
+    if addr:
+        subprocess.call(["ip", "addr", "add", addr + "/32", "dev", name])
+
+for index, path in enumerate(files):
+    target = "/etc/kea/dhcpops-check/%d-%s" % (index, os.path.basename(path))
+    shutil.copyfile(path, target)
+    os.chown(target, 0, gid)
+    os.chmod(target, 0o640)
+    try:
+        with open(target) as handle:
+            dhcp4 = json.load(handle).get("Dhcp4", {})
+    except (OSError, ValueError):
+        dhcp4 = {}
     if create:
-        try:
-            with open(path) as handle:
-                names = json.load(handle).get("Dhcp4", {}).get("interfaces-config", {}).get("interfaces", [])
-        except (OSError, ValueError):
-            names = []
-        for entry in names:
-            name, _, addr = entry.partition("/")
-            if name in ("*", "") or name in made:
-                continue
-            made.add(name)
-            # dummy is the natural choice, but not every kernel has it (the
-            # container cannot load modules); a veth pair works everywhere.
-            if subprocess.call(["ip", "link", "add", name, "type", "dummy"], stderr=subprocess.DEVNULL):
-                subprocess.call(["ip", "link", "add", name, "type", "veth", "peer", "name", "chk%d" % len(made)])
-            subprocess.call(["ip", "link", "set", name, "up"])
-            if addr:
-                subprocess.call(["ip", "addr", "add", addr + "/32", "dev", name])
-    proc = subprocess.run(command + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    results.append({"rc": proc.returncode, "stderr": proc.stderr, "stdout": proc.stdout[-4000:]})
+        for entry in dhcp4.get("interfaces-config", {}).get("interfaces", []):
+            interface(entry)
+        for node in walk(dhcp4.get("subnet4", []) + dhcp4.get("shared-networks", [])):
+            if isinstance(node.get("interface"), str):
+                interface(node["interface"])
+    for node in walk(dhcp4):
+        auth = node.get("authentication")
+        if not isinstance(auth, dict):
+            continue
+        base = auth.get("directory") or "/"
+        for client in auth.get("clients") or []:
+            for key in ("password-file", "user-file"):
+                name = client.get(key) if isinstance(client, dict) else None
+                secret = os.path.join(base, name) if name else None
+                if secret and not os.path.exists(secret):
+                    with open(secret, "w") as handle:
+                        handle.write("placeholder")
+                    os.chown(secret, 0, gid)
+                    os.chmod(secret, 0o640)
+    argv = command + [target]
+    if user:
+        argv = ["runuser", "-u", user, "--"] + argv
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    results.append({"rc": proc.returncode, "stderr": proc.stderr.replace(target, path),
+                    "stdout": proc.stdout[-4000:]})
 print(json.dumps(results))
-'''
+"""
 
 
 def summarise(path, rc, stderr, stdout):
@@ -173,7 +225,9 @@ def check_podman(module, paths):
     except (ValueError, IndexError):
         module.fail_json(msg='the check container did not run: %s' % (to_text(err).strip() or to_text(out).strip()),
                          rc=rc, cmd=argv[:-2])
-    return [summarise(path, item['rc'], item['stderr'], item['stdout']) for path, item in zip(paths, raw)]
+    # Kea names the file it read; name the caller's file instead.
+    return [summarise(path, item['rc'], item['stderr'].replace(inner, path), item['stdout'])
+            for path, inner, item in zip(paths, inside, raw)]
 
 
 def main():

@@ -2,7 +2,7 @@
 # Build the lab's container images, only when missing or out of date:
 #   localhost/dhcpops-kea-base:<release>   Debian + systemd, boots as PID 1
 #   localhost/dhcpops-kea-check:<release>  base + Debian's Kea, for offline
-#                                          `kea-dhcp4 -t` (kea-check.sh)
+#                                          `kea-dhcp4 -t` (dhcpops.kea.dhcp4_check)
 # Usage: build-images.sh [--force] [release...]   (default: bookworm trixie forky)
 #
 # No container registry is reachable, so base images come from Debian's

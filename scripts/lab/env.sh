@@ -20,7 +20,7 @@ export DHCPOPS_IMAGE_BOOKWORM="${DHCPOPS_IMAGE_BOOKWORM:-localhost/dhcpops-kea-b
 export DHCPOPS_IMAGE_TRIXIE="${DHCPOPS_IMAGE_TRIXIE:-localhost/dhcpops-kea-base:trixie}"
 export DHCPOPS_IMAGE_FORKY="${DHCPOPS_IMAGE_FORKY:-localhost/dhcpops-kea-base:forky}"
 
-# Base image + Debian's Kea, for offline `kea-dhcp4 -t` (see kea-check.sh).
+# Base image + Debian's Kea, for offline `kea-dhcp4 -t` (see plugins/modules/dhcp4_check.py).
 export DHCPOPS_CHECK_IMAGE_BOOKWORM="${DHCPOPS_CHECK_IMAGE_BOOKWORM:-localhost/dhcpops-kea-check:bookworm}"
 export DHCPOPS_CHECK_IMAGE_TRIXIE="${DHCPOPS_CHECK_IMAGE_TRIXIE:-localhost/dhcpops-kea-check:trixie}"
 export DHCPOPS_CHECK_IMAGE_FORKY="${DHCPOPS_CHECK_IMAGE_FORKY:-localhost/dhcpops-kea-check:forky}"

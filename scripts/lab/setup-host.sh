@@ -10,10 +10,13 @@ set -euo pipefail
 # netavark + aardvark-dns + iptables: podman networks with DNS and NAT
 #   (molecule scenarios put peers on their own network);
 # debootstrap: builds the base images (no registry is reachable);
-# iproute2: `ip` for network debugging; python3: kea-check.sh parses the
-#   configs on the host side; ca-certificates: HTTPS to PyPI for molecule.
+# iproute2: `ip` for network debugging; python3 + python3-venv: the project's
+#   virtualenv; ca-certificates: HTTPS to PyPI; shellcheck: ansible-test
+#   sanity skips its shellcheck test (with only a warning) without it;
+#   make: the entry point.
 PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
-          netavark aardvark-dns iptables iproute2 python3 ca-certificates)
+          netavark aardvark-dns iptables iproute2 python3 python3-venv
+          ca-certificates shellcheck make)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

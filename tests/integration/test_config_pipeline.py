@@ -194,3 +194,64 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(conf_dir, subnets, fra
     assert rc != 0
     assert fragment in result['msg']
     assert os.listdir(conf_dir) == []
+
+
+# ---------------------------------------------------------------------------
+# dhcpops.kea.validate: the pull-request check, no connection to any host
+# ---------------------------------------------------------------------------
+
+INCIDENT = os.path.join(FILES, 'incident')
+
+
+def validate(out_dir, *extra):
+    os.chmod(str(out_dir), 0o755)
+    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', os.path.join(INCIDENT, 'inventory.ini'),
+            'dhcpops.kea.validate', '-e', 'kea_validate_output_dir=%s' % out_dir] + list(extra)
+    rc, out = run(argv)
+    assert_no_secret(out)
+    return rc, out
+
+
+def test_validate_accepts_a_clean_site_without_connecting(tmp_path):
+    # The inventory's hosts are documentation addresses nobody answers on:
+    # any attempt to connect would fail the run.
+    rc, out = validate(tmp_path)
+    assert rc == 0, out
+    assert sorted(os.listdir(str(tmp_path))) == ['kea1.json', 'kea2.json']
+
+
+def test_validate_rejects_the_incident_reservation_naming_both_sides(tmp_path):
+    reservations = [os.path.join(INCIDENT, 'reservations.yaml'),
+                    os.path.join(INCIDENT, 'reservation-in-foreign-pool.yaml')]
+    rc, out = validate(tmp_path, '-e', json.dumps({'kea_dhcp4_reservations_files': reservations}))
+    assert rc != 0
+    flat = ' '.join(out.split())
+    assert 'reservation-in-foreign-subnet' in flat
+    # The reservation: address, MAC, host name, its subnet and its file ...
+    for fragment in ('10.0.1.150', '0a:1b:2c:3d:4e:5f', 'san-ctrl-b', 'subnet 30 (10.0.5.0/24)',
+                     'reservation-in-foreign-pool.yaml'):
+        assert fragment in flat, fragment
+    # ... and the other side: the subnet and the dynamic pool it collides with.
+    assert 'subnet 10 (10.0.1.0/24)' in flat and '10.0.1.100 - 10.0.1.200' in flat
+    assert os.listdir(str(tmp_path)) == [], 'nothing may be written for a rejected configuration'
+
+
+def test_validate_rejects_a_subnet_overlapping_with_another_prefix_length(tmp_path):
+    rc, out = validate(tmp_path, '-e', '@' + os.path.join(INCIDENT, 'overlapping-subnet.yml'))
+    assert rc != 0
+    flat = ' '.join(out.split())
+    assert 'subnet-overlap' in flat
+    assert 'subnet 10 (10.0.1.0/24)' in flat and 'subnet 40 (10.0.0.0/22)' in flat
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_validate_shows_kea_own_message_for_what_only_kea_knows(tmp_path):
+    # An option name Kea does not know passes the linter; kea-dhcp4 -t of the
+    # host's release rejects it, and its message reaches the pipeline's log.
+    subnets = [{'id': 10, 'subnet': '10.0.1.0/24', 'pools': [{'pool': '10.0.1.100 - 10.0.1.200'}],
+                'option-data': [{'name': 'no-such-option', 'data': '1'}]}]
+    rc, out = validate(tmp_path, '-e', json.dumps({'kea_dhcp4_subnets': subnets}))
+    assert rc != 0
+    flat = ' '.join(out.split())
+    assert 'Kea rejected 2 of 2' in flat
+    assert 'no-such-option' in flat
