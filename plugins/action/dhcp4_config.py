@@ -161,11 +161,11 @@ class ActionModule(ActionBase):
             with open(dest, 'rb') as handle:
                 old = handle.read()
         out = dict(dest=dest, changed=old != content)
-        if self._task.diff and out['changed']:
+        if self._play_context.diff and out['changed']:
             out['diff'] = dict(before_header=dest, after_header=dest,
                                before=redacted_view(to_text(old)) if old is not None else '',
                                after=redacted_view(to_text(content)))
-        if out['changed'] and not self._task.check_mode:
+        if out['changed'] and not self._play_context.check_mode:
             directory = os.path.dirname(os.path.abspath(dest))
             if not os.path.isdir(directory):
                 os.makedirs(directory, 0o750)
