@@ -9,6 +9,10 @@
 DHCPOPS_LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 export DHCPOPS_LAB_DIR
 
+# molecule calls ansible-config and friends from PATH: use the project's venv.
+DHCPOPS_VENV_BIN="$(cd "$DHCPOPS_LAB_DIR/../.." && pwd)/.venv/bin"
+case ":$PATH:" in *":$DHCPOPS_VENV_BIN:"*) ;; *) export PATH="$DHCPOPS_VENV_BIN:$PATH" ;; esac
+
 # runc + cgroupfs + ulimits below the host's hard limits (see containers.conf).
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$DHCPOPS_LAB_DIR/containers.conf}"
 

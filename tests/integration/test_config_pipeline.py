@@ -249,7 +249,8 @@ def test_validate_shows_kea_own_message_for_what_only_kea_knows(tmp_path):
     # An option name Kea does not know passes the linter; kea-dhcp4 -t of the
     # host's release rejects it, and its message reaches the pipeline's log.
     subnets = [{'id': 10, 'subnet': '10.0.1.0/24', 'pools': [{'pool': '10.0.1.100 - 10.0.1.200'}],
-                'option-data': [{'name': 'no-such-option', 'data': '1'}]}]
+                'option-data': [{'name': 'no-such-option', 'data': '1'}]},
+               {'id': 30, 'subnet': '10.0.5.0/24', 'pools': [{'pool': '10.0.5.100 - 10.0.5.200'}]}]
     rc, out = validate(tmp_path, '-e', json.dumps({'kea_dhcp4_subnets': subnets}))
     assert rc != 0
     flat = ' '.join(out.split())
