@@ -56,9 +56,16 @@ integration: venv collection-link images
 	source scripts/lab/env.sh
 	$(PY) -m pytest tests/integration -q -p no:cacheprovider
 
+# Scenarios CI runs; each shares one create/destroy across its checks.
+SCENARIOS ?= default postgresql
+
 molecule: venv collection-link images
 	source scripts/lab/env.sh
-	$(BIN)/molecule test -s default
+	for scenario in $(SCENARIOS); do
+		start=$$(date +%s)
+		$(BIN)/molecule test -s $$scenario
+		echo "molecule $$scenario: $$(( $$(date +%s) - start )) s"
+	done
 
 test: setup images lint sanity units integration molecule
 

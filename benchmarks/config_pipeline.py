@@ -198,15 +198,13 @@ def bench_ansible(size, kea, repeat, work):
         'validate_yaml': [playbook, '-i', 'inventory.ini', 'dhcpops.kea.validate', '-e',
                           '{"kea_dhcp4_reservations_files": ["%s"]}' % os.path.join(project, 'reservations.yaml')]
         + kea_method,
-        'naive': [playbook, '-i', 'inventory.ini', 'naive.yml', '-e', 'out_dir=%s' % work, '-e',
-                  'kea_command=%s' % ('kea-dhcp4 -t' if kea.spec == 'local' else
-                                      'podman run --rm --network none -v %s:/etc/kea/b:ro,Z %s kea-dhcp4 -t'
-                                      % (work, kea.spec.split(':', 1)[1]))],
+        'naive': [playbook, '-i', 'inventory.ini', 'naive.yml', '-e', json.dumps(dict(
+            out_dir=work,
+            kea_command='kea-dhcp4 -t' if kea.spec == 'local' else
+            'podman run --rm --network none -v %s:%s:ro,Z %s kea-dhcp4 -t' % (work, work, kea.spec.split(':', 1)[1])))],
     }
     results = {}
     for name, argv in runs.items():
-        if name == 'naive':
-            argv = [a.replace('%s/naive' % work, '/etc/kea/b/naive') for a in argv]
         samples = [run_playbook(argv, project, env) for dummy in range(repeat if name != 'naive' else 1)]
         seconds = statistics.median(s[0] for s in samples)
         peak = max(s[1] for s in samples)
