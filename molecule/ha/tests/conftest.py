@@ -1,0 +1,183 @@
+"""Fixtures for the ha scenario: two Kea peers sharing PostgreSQL, a client.
+
+Commands inside the containers go through testinfra's podman backend; the
+Kea API and PostgreSQL are reached from the host over the lab network, as a
+monitoring system or an operator would reach them.
+"""
+
+import base64
+import ipaddress
+import json
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import testinfra
+from testinfra.utils.ansible_runner import AnsibleRunner
+
+# The unit names of Debian's packages (the scenario installs those).
+KEA_UNITS = ("kea-dhcp4-server", "kea-ctrl-agent")
+
+# One line per DHCPACK: "... lease 10.89.58.101 has been allocated for 3600 seconds".
+LEASE_ALLOC = re.compile(r"^(\d+\.\d+) .*DHCP4_LEASE_ALLOC \[hwtype=\d+ ([0-9a-f:]+)\].*"
+                         r"lease (\d+\.\d+\.\d+\.\d+) has been allocated")
+
+
+def _inventory():
+    path = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not path:
+        pytest.exit("MOLECULE_INVENTORY_FILE is not set: run the tests through `molecule verify`")
+    return AnsibleRunner(path)
+
+
+class Lab:
+    def __init__(self, inventory):
+        self.peers = sorted(inventory.get_hosts("kea_ha_pair"))
+        self.vars = dict((peer, inventory.get_variables(peer)) for peer in self.peers)
+        first = self.vars[self.peers[0]]
+        self.mode = first.get("kea_dhcp4_ha_mode", "hot-standby")
+        self.pg_ip = first["lab_pg_ip"]
+        self.db_password = first["kea_postgresql_db_password"]
+        self.client = sorted(inventory.get_hosts("dhcp_clients"))[0]
+        self.pg = sorted(inventory.get_hosts("kea_databases"))[0]
+        self.pool = [ipaddress.ip_address("%s.%d" % (first["lab_net"], last)) for last in range(100, 251)]
+
+    def role(self, peer):
+        return self.vars[peer]["kea_dhcp4_ha_role"]
+
+    def api(self, peer, command, arguments=None, auth=True, timeout=5):
+        """(HTTP status, first answer) of one API call to a peer's control agent."""
+        values = self.vars[peer]
+        url = "http://%s:%d/" % (values["lab_ip"], int(values.get("kea_dhcp4_api_port", 8000)))
+        body = {"command": command, "service": ["dhcp4"]}
+        if arguments is not None:
+            body["arguments"] = arguments
+        req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        if auth:
+            token = "%s:%s" % (values.get("kea_dhcp4_api_user", "kea-api"), values["kea_dhcp4_api_password"])
+            req.add_header("Authorization", "Basic " + base64.b64encode(token.encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        except OSError:
+            return -1, None
+        answer = json.loads(raw) if raw else None
+        return status, answer[0] if isinstance(answer, list) else answer
+
+    def ha_state(self, peer):
+        """This peer's own HA state as ha-heartbeat reports it, or None."""
+        status, answer = self.api(peer, "ha-heartbeat")
+        if status != 200 or not answer or answer.get("result") != 0:
+            return None
+        return answer["arguments"]["state"]
+
+    def wait_states(self, wanted, timeout):
+        """Wait until every peer is in wanted[peer]; returns (seconds, states)."""
+        start = time.time()
+        states = {}
+        while True:
+            states = dict((peer, self.ha_state(peer)) for peer in wanted)
+            if all(states[p] in (w if isinstance(w, (list, tuple, set)) else [w]) for p, w in wanted.items()):
+                return time.time() - start, states
+            if time.time() - start > timeout:
+                return None, states
+            time.sleep(0.25)
+
+    @property
+    def normal_state(self):
+        return {"hot-standby": "hot-standby", "load-balancing": "load-balancing",
+                "passive-backup": "passive-backup"}[self.mode]
+
+
+@pytest.fixture(scope="session")
+def lab():
+    return Lab(_inventory())
+
+
+@pytest.fixture(scope="session")
+def hosts(lab):
+    names = lab.peers + [lab.client, lab.pg]
+    return dict((name, testinfra.get_host("podman://%s" % name)) for name in names)
+
+
+@pytest.fixture(scope="session")
+def sql(lab):
+    """sql(query, args) -> rows, as the Kea user over the lab network."""
+    psycopg2 = pytest.importorskip("psycopg2")
+
+    def run(query, args=()):
+        conn = psycopg2.connect(host=lab.pg_ip, dbname="kea", user="kea", password=lab.db_password,
+                                connect_timeout=5)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query, args)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    return run
+
+
+def lease_allocs(hosts, peers, since):
+    """[(unix time, peer, mac, address)] of every DHCPACK logged since `since`, both peers, in time order."""
+    out = []
+    for peer in peers:
+        text = hosts[peer].check_output(
+            "journalctl -u kea-dhcp4-server -o short-unix --no-pager --since @%d"
+            " | grep DHCP4_LEASE_ALLOC || true" % int(since))
+        for line in text.splitlines():
+            match = LEASE_ALLOC.match(line)
+            if match and float(match.group(1)) >= since:
+                out.append((float(match.group(1)), peer, match.group(2), match.group(3)))
+    return sorted(out)
+
+
+def longest_gap(times, start, end):
+    """Longest stretch in [start, end] without any DHCPACK, and where it began."""
+    points = [start] + [t for t in times if start <= t <= end] + [end]
+    best, at = 0.0, start
+    for before, after in zip(points, points[1:]):
+        if after - before > best:
+            best, at = after - before, before
+    return best, at
+
+
+def perfdhcp_stats(output):
+    """Final report: {'DISCOVER-OFFER': {'sent packets': 999, 'drops': 0, ...}, 'REQUEST-ACK': {...}}"""
+    stats, section = {}, None
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("***Statistics for:"):
+            section = stats.setdefault(line.strip("*").split(":", 1)[1].strip(), {})
+        elif section is not None and ":" in line:
+            key, value = line.split(":", 1)
+            value = value.strip().split(" ")[0]
+            try:
+                section[key.strip()] = float(value) if "." in value else int(value)
+            except ValueError:
+                pass
+    return stats
+
+
+def figure(name, value):
+    """Print a measured figure in one greppable form (docs/benchmarks.md takes them from here)."""
+    print("HA-FIGURE %s: %s" % (name, value))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        lab = Lab(_inventory())
+        for peer in lab.peers:
+            host = testinfra.get_host("podman://%s" % peer)
+            units = " ".join("-u %s" % unit for unit in KEA_UNITS)
+            journal = host.run("journalctl " + units + " -n 40 --no-pager -o short-precise")
+            report.sections.append(("Kea journal on %s" % peer, journal.stdout + journal.stderr))
