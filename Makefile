@@ -57,7 +57,7 @@ integration: venv collection-link images
 	$(PY) -m pytest tests/integration -q -p no:cacheprovider
 
 # Scenarios CI runs; each shares one create/destroy across its checks.
-SCENARIOS ?= default postgresql
+SCENARIOS ?= default postgresql ha monitoring
 
 molecule: venv collection-link images
 	source scripts/lab/env.sh
