@@ -13,10 +13,11 @@ set -euo pipefail
 # iproute2: `ip` for network debugging; python3 + python3-venv: the project's
 #   virtualenv; ca-certificates: HTTPS to PyPI; shellcheck: ansible-test
 #   sanity skips its shellcheck test (with only a warning) without it;
-#   make: the entry point.
+#   make: the entry point; dpkg-dev + gnupg: the monitoring scenario builds
+#   and signs the stand-in Stork agent's apt repository on the controller.
 PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
           netavark aardvark-dns iptables iproute2 python3 python3-venv
-          ca-certificates shellcheck make)
+          ca-certificates shellcheck make dpkg-dev gnupg)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
