@@ -43,12 +43,13 @@ class Lab:
         self.db_password = first["kea_postgresql_db_password"]
         self.client = sorted(inventory.get_hosts("dhcp_clients"))[0]
         self.pg = sorted(inventory.get_hosts("kea_databases"))[0]
+        self.net = first["lab_net"]
         self.pool = [ipaddress.ip_address("%s.%d" % (first["lab_net"], last)) for last in range(100, 251)]
 
     def role(self, peer):
         return self.vars[peer]["kea_dhcp4_ha_role"]
 
-    def api(self, peer, command, arguments=None, auth=True, timeout=5):
+    def api(self, peer, command, arguments=None, auth=True, timeout=5, password=None):
         """(HTTP status, first answer) of one API call to a peer's control agent."""
         values = self.vars[peer]
         url = "http://%s:%d/" % (values["lab_ip"], int(values.get("kea_dhcp4_api_port", 8000)))
@@ -58,7 +59,8 @@ class Lab:
         req = urllib.request.Request(url, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         if auth:
-            token = "%s:%s" % (values.get("kea_dhcp4_api_user", "kea-api"), values["kea_dhcp4_api_password"])
+            token = "%s:%s" % (values.get("kea_dhcp4_api_user", "kea-api"),
+                               values["kea_dhcp4_api_password"] if password is None else password)
             req.add_header("Authorization", "Basic " + base64.b64encode(token.encode()).decode())
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:

@@ -93,7 +93,9 @@ def test_real_client_lease_is_a_postgresql_row(lab, hosts, sql):
 def test_perfdhcp_leases_are_postgresql_rows(lab, hosts, sql):
     start = time.time()
     run = perfdhcp(hosts[lab.client], RATE, 5)
-    assert run.rc == 0, run.stdout + run.stderr
+    # perfdhcp exits 3 when any packet went unanswered (a loaded lab drops
+    # one now and then); this test is about the leases it did get.
+    assert run.rc in (0, 3), run.stdout + run.stderr
     stats = perfdhcp_stats(run.stdout)
     assert stats["REQUEST-ACK"]["received packets"] > 0, run.stdout
     acked = set(a for dummy, dummy2, dummy3, a in lease_allocs(hosts, lab.peers, start - 1))
