@@ -9,6 +9,9 @@ fails, the report carries the journals of Kea, the agent and the exporter.
 import hashlib
 import json
 import os
+import re
+import shlex
+import time
 
 import pytest
 import testinfra
@@ -66,6 +69,50 @@ def token_sha256(lab):
 
 def read_json_lines(host, path):
     return [json.loads(line) for line in host.file(path).content_string.splitlines() if line.strip()]
+
+
+# Sends version-get to Kea's API (the control agent on Kea 2.2) as user U
+# with the password in the file PF or in P, and prints the HTTP status. The
+# password travels in the environment, and with PF not even through the test.
+_API_STATUS = r"""
+import base64, os, urllib.error, urllib.request
+user = os.environ["U"]
+password = open(os.environ["PF"]).read() if os.environ.get("PF") else os.environ["P"]
+request = urllib.request.Request(
+    "http://127.0.0.1:8000/", data=b'{"command": "version-get", "service": ["dhcp4"]}',
+    headers={"Content-Type": "application/json",
+             "Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()})
+try:
+    print(urllib.request.urlopen(request, timeout=10).status)
+except urllib.error.HTTPError as ex:
+    print(ex.code)
+"""
+
+
+def api_status(host, user, password=None, password_file=None):
+    """HTTP status of Kea's API for these credentials."""
+    env = {"U": user, "PF": password_file} if password_file else {"U": user, "P": password}
+    assignments = " ".join("%s=%s" % (key, shlex.quote(value)) for key, value in env.items())
+    return int(host.check_output("%s python3 -c %s" % (assignments, shlex.quote(_API_STATUS))))
+
+
+def journal_cursor(host, unit):
+    """The cursor of the unit's newest journal entry (to read only what follows)."""
+    out = host.check_output("journalctl -u %s -n 1 --show-cursor --no-pager -o cat" % unit)
+    return out.rsplit("-- cursor: ", 1)[1].strip()
+
+
+def authorized_users(host, unit, cursor, wait=10):
+    """User names in Kea's HTTP_CLIENT_REQUEST_AUTHORIZED lines after the cursor."""
+    users = []
+    for dummy in range(wait):
+        text = host.check_output(
+            "journalctl -u %s --after-cursor %s --no-pager -o cat" % (unit, shlex.quote(cursor)))
+        users = re.findall(r"HTTP_CLIENT_REQUEST_AUTHORIZED received HTTP request authorized for '([^']*)'", text)
+        if users:
+            break
+        time.sleep(1)
+    return users
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,5 +1,6 @@
 """kea-exporter as the role leaves it, and its metrics under real DHCP traffic."""
 
+import hashlib
 import random
 import re
 import time
@@ -45,10 +46,14 @@ def test_listens_on_the_management_address_only(kea, lab):
 
 
 def test_api_password_only_in_the_private_env_file(kea, lab):
-    password = lab["kea_dhcp4_api_password"]
+    # The exporter's own client (test_api_clients.py checks that Kea sees it).
+    password = lab["lab_exporter_kea_password"]
     env = kea.file("/etc/kea-exporter/kea-exporter.env")
     assert env.user == "root" and env.group == "kea-exporter" and env.mode == 0o640
-    assert env.contains("TARGETS=http://kea-api:")
+    assert env.contains("TARGETS=http://kea-exporter:")
+    assert hashlib.sha256(password.encode()).hexdigest() in [
+        hashlib.sha256(target.rsplit("@", 1)[0].split(":")[-1].encode()).hexdigest()
+        for target in env.content_string.split("TARGETS=", 1)[1].split()]
     # Not on any command line (readable by every user), not in the unit.
     assert password not in kea.check_output("ps -eo args")
     assert not kea.file("/etc/systemd/system/kea-exporter.service").contains(password)
