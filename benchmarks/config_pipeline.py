@@ -139,7 +139,7 @@ def run_playbook(args, cwd, env):
 
 NAIVE_PLAYBOOK = '''
 - name: Naive path, as a hand-written playbook would do it
-  hosts: kea_dhcp4_servers
+  hosts: kea_servers
   gather_facts: false
   vars_files:
     - site_vars.yml
@@ -160,7 +160,7 @@ NAIVE_PLAYBOOK = '''
 
 FLOOR_PLAYBOOK = '''
 - name: Ansible's own floor for the same inventory
-  hosts: kea_dhcp4_servers
+  hosts: kea_servers
   gather_facts: false
   tasks: []
 '''
@@ -175,9 +175,9 @@ def bench_ansible(size, kea, repeat, work):
     sitegen.dump_yaml({'kea_site_subnets': sitegen.inline_subnets(subnets, reservation_file)},
                       os.path.join(project, 'site_vars.yml'))
     with open(os.path.join(project, 'inventory.ini'), 'w') as handle:
-        handle.write('[kea_dhcp4_servers]\nkea1 ansible_connection=local ansible_python_interpreter=%s\n'
+        handle.write('[kea_servers]\nkea1 ansible_connection=local ansible_python_interpreter=%s\n'
                      % sys.executable)
-    with open(os.path.join(project, 'group_vars', 'kea_dhcp4_servers.yml'), 'w') as handle:
+    with open(os.path.join(project, 'group_vars', 'kea_servers.yml'), 'w') as handle:
         json.dump({'kea_dhcp4_version': '2.2.0', 'kea_dhcp4_interfaces': ['lo'],
                    'kea_dhcp4_lease_database': {'type': 'memfile', 'persist': False},
                    'kea_dhcp4_subnets': subnets}, handle)

@@ -21,9 +21,12 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 # The unit names of Debian's packages (the scenario installs those).
 KEA_UNITS = ("kea-dhcp4-server", "kea-ctrl-agent")
 
-# One line per DHCPACK: "... lease 10.89.58.101 has been allocated for 3600 seconds".
-LEASE_ALLOC = re.compile(r"^(\d+\.\d+) .*DHCP4_LEASE_ALLOC \[hwtype=\d+ ([0-9a-f:]+)\].*"
-                         r"lease (\d+\.\d+\.\d+\.\d+) has been allocated")
+# One line per DHCPACK: "... lease 10.89.58.101 has been allocated for 3600
+# seconds", or, for a renewal that Kea >= 2.4 answers from its lease cache
+# (cache-threshold, on by default in 3.0), DHCP4_LEASE_REUSE "... has been
+# reused for 2700 seconds" instead.
+LEASE_ALLOC = re.compile(r"^(\d+\.\d+) .*DHCP4_LEASE_(?:ALLOC|REUSE) \[hwtype=\d+ ([0-9a-f:]+)\].*"
+                         r"lease (\d+\.\d+\.\d+\.\d+) has been (?:allocated|reused)")
 
 
 def _inventory():
@@ -132,7 +135,7 @@ def lease_allocs(hosts, peers, since):
     for peer in peers:
         text = hosts[peer].check_output(
             "journalctl -u kea-dhcp4-server -o short-unix --no-pager --since @%d"
-            " | grep DHCP4_LEASE_ALLOC || true" % int(since))
+            " | grep -E 'DHCP4_LEASE_(ALLOC|REUSE)' || true" % int(since))
         for line in text.splitlines():
             match = LEASE_ALLOC.match(line)
             if match and float(match.group(1)) >= since:

@@ -8,8 +8,10 @@ verifier options or read them in the report's captured output.
 """
 
 import ipaddress
+import re
 import threading
 import time
+import urllib.request
 
 from conftest import figure, lease_allocs, longest_gap, perfdhcp_stats
 
@@ -27,6 +29,11 @@ CLIENTS = 100
 # for scheduling on the lab's two shared cores. Measured: 1.0-1.9 s.
 FAILOVER_GAP_BOUND = 3.5
 RATE = 50
+
+# dhcpops-kea-ha-exporter (role kea_exporter) on each peer's lab address.
+HA_EXPORTER_PORT = 9550
+SAMPLE = re.compile(r'^(kea_ha_[a-z_]+)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
 def perfdhcp(client, rate, seconds, report=False):
@@ -47,6 +54,48 @@ def main_pid(host):
     return int(host.check_output("systemctl show -p MainPID --value kea-dhcp4-server"))
 
 
+def ha_metrics(lab, peer):
+    """[(metric, {labels}, value)] of the peer's HA exporter, scraped as Prometheus would; None without answer."""
+    values = lab.vars[peer]
+    url = "http://%s:%d/metrics" % (values["lab_ip"], int(values.get("kea_exporter_ha_port", HA_EXPORTER_PORT)))
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return None
+    out = []
+    for line in text.splitlines():
+        match = SAMPLE.match(line)
+        if match:
+            out.append((match.group(1), dict(LABEL.findall(match.group(2) or "")), float(match.group(3))))
+    return out
+
+
+def metric(page, name):
+    """The value of the one series of name."""
+    found = [v for n, dummy, v in page if n == name]
+    assert len(found) == 1, "%s: %s" % (name, found)
+    return found[0]
+
+
+def current_state(page, name):
+    """(state, labels) of the state-set series that is 1, or (None, None)."""
+    current = [labels for n, labels, v in page if n == name and v == 1]
+    assert len(current) <= 1, current
+    return (current[0]["state"], current[0]) if current else (None, None)
+
+
+def watch_ha_state(lab, peer, state, timeout, stop):
+    """Time at which the peer's HA exporter first reports state as its own, or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not stop.is_set():
+        page = ha_metrics(lab, peer)
+        if page and current_state(page, "kea_ha_local_state")[0] == state:
+            return time.time()
+        time.sleep(0.2)
+    return None
+
+
 def test_pair_reaches_its_normal_state(lab):
     seconds, states = lab.wait_states(dict((p, lab.normal_state) for p in lab.peers), 60)
     assert seconds is not None, "pair not in %s after 60 s: %s" % (lab.normal_state, states)
@@ -62,6 +111,24 @@ def test_status_get_reports_the_pair(lab):
         assert local["role"] == lab.role(peer)
         assert local["state"] == lab.normal_state
         assert remote["last-state"] == lab.normal_state
+
+
+def test_ha_exporter_reports_the_normal_state(lab):
+    # What Prometheus gets from dhcpops-kea-ha-exporter on each peer: the
+    # peer's own state and its partner's, labelled with both names (Kea 2.2
+    # names neither in status-get: the role passes them).
+    for peer in lab.peers:
+        partner = next(p for p in lab.peers if p != peer)
+        page = ha_metrics(lab, peer)
+        assert page is not None, "%s's HA exporter does not answer on port %d" % (peer, HA_EXPORTER_PORT)
+        assert metric(page, "kea_ha_up") == 1
+        assert metric(page, "kea_ha_configured") == 1
+        state, labels = current_state(page, "kea_ha_local_state")
+        assert state == lab.normal_state, page
+        assert labels == {"server": peer, "role": lab.role(peer), "partner": partner, "state": state}
+        assert current_state(page, "kea_ha_partner_state")[0] == lab.normal_state
+        assert metric(page, "kea_ha_communication_interrupted") == 0
+        assert metric(page, "kea_ha_partner_in_touch") == 1
 
 
 def test_api_refuses_calls_without_credentials(lab):
@@ -114,11 +181,19 @@ def test_failover_when_the_serving_peer_dies(lab, hosts):
     time.sleep(8)
 
     pid = main_pid(hosts[serving])
+    # The survivor's HA exporter is watched alongside the API poll: what
+    # Prometheus (KeaHAPartnerDown) would see.
+    stop_watch = threading.Event()
+    watcher, seen = in_background(watch_ha_state, lab, partner, "partner-down", 20, stop_watch)
     killed_at = time.time()
     hosts[serving].check_output("kill -9 %d" % pid)
     took_over, states = lab.wait_states({partner: "partner-down"}, 15)
     assert took_over is not None, "partner never went to partner-down: %s" % states
     figure("partner-down after kill (s, API poll)", "%.2f" % took_over)
+    watcher.join(10)
+    stop_watch.set()
+    assert seen.get("result") is not None, "the survivor's HA exporter never reported partner-down"
+    figure("partner-down after kill (s, HA exporter's metrics)", "%.2f" % (seen["result"] - killed_at))
 
     # systemd's Restart=on-failure brings the killed peer back; the pair
     # returns to its normal state by itself.
