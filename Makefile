@@ -12,13 +12,16 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 RELEASES ?= bookworm trixie forky
 
-.PHONY: help setup host venv collection-link images lint sanity units integration molecule test lab lab-destroy bench clean
+.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench clean
 
 help:
-	@echo "make lab         deploy Kea into local containers and prove a real client gets a lease"
-	@echo "make lab-destroy remove the lab's containers and networks"
+	@echo "make lab         deploy the HA pair, PostgreSQL and kea-exporter into local containers with site.yml and prove DHCP works"
+	@echo "make lab-status  prove the running lab again and print its status"
+	@echo "make lab-destroy remove the lab's containers, network and secrets"
 	@echo "make test        every quality gate and molecule scenario CI runs"
 	@echo "make units       pytest units only;  make lint / sanity / integration / molecule: one gate"
+	@echo "make docs        regenerate docs/reference from the argument specs and module docs"
+	@echo "make artifact / consumer: the built collection alone, and a collection that depends on it"
 	@echo "make bench       benchmarks (not part of CI; see docs/benchmarks.md)"
 
 setup: host venv collection-link
@@ -42,8 +45,14 @@ collection-link:
 images: host
 	bash scripts/lab/build-images.sh $(RELEASES)
 
+# The reference pages under docs/reference/ come from the argument specs and
+# the modules' documentation; `lint` fails when they are stale.
+docs: venv
+	$(PY) scripts/docs/gen_reference.py
+
 lint: venv collection-link
 	bash scripts/ci/lint.sh
+	$(PY) scripts/docs/gen_reference.py --check
 
 sanity: venv
 	bash scripts/ci/sanity.sh
@@ -67,16 +76,26 @@ molecule: venv collection-link images
 		echo "molecule $$scenario: $$(( $$(date +%s) - start )) s"
 	done
 
-test: setup images lint sanity units integration molecule
+# The built artifact alone: no test files in it, installed into an empty
+# collections path, its playbooks run by FQCN from outside the checkout.
+artifact: venv images
+	bash scripts/ci/artifact.sh
+
+# A collection of another team that depends on dhcpops.kea, installed from
+# the artifact, with its own molecule scenario (examples/consumer).
+consumer: venv images
+	bash scripts/ci/consumer.sh
+
+test: setup images lint sanity units artifact integration molecule consumer
 
 lab: setup images
-	source scripts/lab/env.sh
-	$(BIN)/molecule converge -s default
-	$(BIN)/molecule verify -s default
+	bash scripts/lab/lab.sh up
+
+lab-status: venv collection-link
+	bash scripts/lab/lab.sh status
 
 lab-destroy: venv
-	source scripts/lab/env.sh
-	$(BIN)/molecule destroy -s default
+	bash scripts/lab/lab.sh destroy
 
 bench: setup images
 	$(PY) benchmarks/config_pipeline.py
