@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 RELEASES ?= bookworm trixie forky
 
-.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench clean
+.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench plots clean
 
 help:
 	@echo "make lab         deploy the HA pair, PostgreSQL and kea-exporter into local containers with site.yml and prove DHCP works"
@@ -23,6 +23,7 @@ help:
 	@echo "make docs        regenerate docs/reference from the argument specs and module docs"
 	@echo "make artifact / consumer: the built collection alone, and a collection that depends on it"
 	@echo "make bench       benchmarks (not part of CI; see docs/benchmarks.md)"
+	@echo "make plots       redraw the figures of docs/benchmarks.md from benchmarks/results"
 
 setup: host venv collection-link
 
@@ -97,8 +98,21 @@ lab-status: venv collection-link
 lab-destroy: venv
 	bash scripts/lab/lab.sh destroy
 
-bench: setup images
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# Every benchmark (about an hour on two cores; see docs/benchmarks.md), then
+# the figures.
+bench: setup images $(VENV)/.bench-installed
+	source scripts/lab/env.sh
 	$(PY) benchmarks/config_pipeline.py
+	$(PY) benchmarks/dhcp_service.py
+	$(PY) benchmarks/plots.py
+
+# Only the figures, from the results already recorded.
+plots: $(VENV)/.bench-installed
+	$(PY) benchmarks/plots.py
 
 clean:
 	rm -rf .cache tests/output
