@@ -35,7 +35,8 @@ CLIENTS = 100
 # Never both peers out of service: the longest stretch in which neither
 # peer acknowledged a lease. A plain handback leaves up to one heartbeat
 # (1 s) without an answer; the bridged one none. Scheduling on the lab's two
-# shared cores alone makes gaps of up to 0.35 s (measured).
+# shared cores alone makes gaps of up to 0.35 s (measured in the journal),
+# and sampling the counters every 0.1 s adds up to about 0.15 s.
 GAP_BOUND = 0.8
 # The drop ratio is printed against the 0.1 % target. On two cores shared by
 # four containers, the load generator and Ansible itself, CPU contention
@@ -116,6 +117,51 @@ class Load:
         return stats
 
 
+class AckWatch:
+    """When each peer's pkt4-ack-sent statistic rose, polled through its API.
+
+    One thread per peer, so a peer whose API is busy reloading does not
+    delay the other's samples. Unlike the journal's lease lines, the
+    statistic counts every DHCPACK whatever a Kea release logs at INFO
+    (Kea 3.0.4 does not log every renewal there). A counter that falls (a
+    reset) and is above zero again also counts as service.
+    """
+
+    INTERVAL = 0.1
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.rises = []
+        self.samples = 0
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._poll, args=(peer,)) for peer in lab.peers]
+
+    def _poll(self, peer):
+        last = None
+        while not self.stop.is_set():
+            began = time.time()
+            status, answer = self.lab.api(peer, "statistic-get", {"name": "pkt4-ack-sent"}, timeout=3)
+            now = time.time()
+            if status == 200 and answer and answer.get("result") == 0:
+                series = answer.get("arguments", {}).get("pkt4-ack-sent") or []
+                value = series[0][0] if series else 0
+                if last is not None and value != last and value > 0:
+                    self.rises.append(now)
+                last = value
+                self.samples += 1
+            self.stop.wait(max(0.0, self.INTERVAL - (now - began)))
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(10)
+
+
 def checksum(host):
     return hashlib.sha256(host.file(CONFIG).content).hexdigest()
 
@@ -148,7 +194,8 @@ def pair_normal(lab):
 
 
 def test_rolling_reload_under_load(lab, hosts, tmp_path, pair_normal):
-    with Load(hosts[lab.client], RATE) as load:
+    # The watch first: it has both peers' counters before the first DHCPACK.
+    with AckWatch(lab) as watch, Load(hosts[lab.client], RATE) as load:
         rc, seconds, output = run_rollout(lab, tmp_path, CHANGE)
     assert rc == 0, output[-6000:]
     stats = load.stats()
@@ -180,8 +227,16 @@ def test_rolling_reload_under_load(lab, hosts, tmp_path, pair_normal):
     for dummy, dummy2, mac, address in acks:
         owners.setdefault(address, set()).add(mac)
     assert owners and not [a for a, m in owners.items() if len(m) > 1]
-    gap, gap_at = longest_gap([t for t, dummy, dummy2, dummy3 in acks], load.start, load.end - 2)
-    figure("rolling longest stretch without a DHCPACK (s)", "%.2f (at +%.1f s)" % (gap, gap_at - load.start))
+    # The longest stretch in which neither peer's pkt4-ack-sent rose (10
+    # samples a second per peer); the journal's view beside it, for Kea
+    # releases that log every ACK.
+    gap, gap_at = longest_gap(watch.rises, load.start, load.end - 2)
+    figure("rolling longest stretch without a DHCPACK (s, pkt4-ack-sent of both peers, %d samples)"
+           % watch.samples, "%.2f (at +%.1f s)" % (gap, gap_at - load.start))
+    journal_gap, journal_at = longest_gap([t for t, dummy, dummy2, dummy3 in acks], load.start, load.end - 2)
+    figure("rolling longest stretch without a lease line in the journal (s)",
+           "%.2f (at +%.1f s)" % (journal_gap, journal_at - load.start))
+    assert watch.samples > 0, "no pkt4-ack-sent sample from either peer"
     assert gap <= GAP_BOUND, "no peer acknowledged a lease for %.2f s during the rollout" % gap
     assert ratio <= DROP_BOUND, "%.3f%% of the exchanges did not complete during the rollout" % (100 * ratio)
 
