@@ -27,31 +27,11 @@ repo_root=$(cd -- "${script_dir}/../.." && pwd)
 venv=${ARTIFACT_VENV:-${repo_root}/.venv}
 start=$(date +%s)
 
-# Lab settings: CONTAINERS_CONF for podman and the check images' names.
-# shellcheck source=scripts/lab/env.sh
-source "${repo_root}/scripts/lab/env.sh"
-if [[ -d "${venv}/bin" ]]; then
-    PATH=${venv}/bin:${PATH}
-fi
-export PATH
-py=$(command -v python3)
-[[ -x "${venv}/bin/python" ]] && py=${venv}/bin/python
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/artifact.XXXXXX")
-# shellcheck disable=SC2317  # invoked indirectly, by the EXIT trap
-cleanup() {
-    if [[ "${ARTIFACT_KEEP_TMP:-0}" == 1 ]]; then
-        echo "artifact.sh: work directory kept in ${work}" >&2
-    else
-        rm -rf -- "${work}"
-    fi
-}
-trap cleanup EXIT
-
-fail() {
-    echo "artifact.sh: FAIL: $*" >&2
-    exit 1
-}
+ci_name=artifact.sh
+ci_venv=${venv}
+ci_keep_tmp=${ARTIFACT_KEEP_TMP:-0}
+# shellcheck source=scripts/ci/common.sh
+source "${script_dir}/common.sh"
 
 # The checkout's ansible.cfg points collections_path at the checkout itself
 # (make collection-link), and the Makefile exports it: drop it and anything

@@ -20,31 +20,11 @@ venv=${CONSUMER_VENV:-${repo_root}/.venv}
 consumer_src=${repo_root}/examples/consumer
 start=$(date +%s)
 
-# Lab settings: CONTAINERS_CONF for podman, DHCPOPS_IMAGE_BOOKWORM.
-# shellcheck source=scripts/lab/env.sh
-source "${repo_root}/scripts/lab/env.sh"
-if [[ -d "${venv}/bin" ]]; then
-    PATH=${venv}/bin:${PATH}
-fi
-export PATH
-py=$(command -v python3)
-[[ -x "${venv}/bin/python" ]] && py=${venv}/bin/python
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/consumer.XXXXXX")
-# shellcheck disable=SC2317  # invoked indirectly, by the EXIT trap
-cleanup() {
-    if [[ "${CONSUMER_KEEP_TMP:-0}" == 1 ]]; then
-        echo "consumer.sh: work directory kept in ${work}" >&2
-    else
-        rm -rf -- "${work}"
-    fi
-}
-trap cleanup EXIT
-
-fail() {
-    echo "consumer.sh: FAIL: $*" >&2
-    exit 1
-}
+ci_name=consumer.sh
+ci_venv=${venv}
+ci_keep_tmp=${CONSUMER_KEEP_TMP:-0}
+# shellcheck source=scripts/ci/common.sh
+source "${script_dir}/common.sh"
 
 podman image exists "${DHCPOPS_IMAGE_BOOKWORM}" \
     || fail "image ${DHCPOPS_IMAGE_BOOKWORM} is missing; build it with: make images"
