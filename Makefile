@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 RELEASES ?= bookworm trixie forky
 
-.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench plots clean
+.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench bench-smoke plots clean
 
 help:
 	@echo "make lab         deploy the HA pair, PostgreSQL and kea-exporter into local containers with site.yml and prove DHCP works"
@@ -23,6 +23,7 @@ help:
 	@echo "make docs        regenerate docs/reference from the argument specs and module docs"
 	@echo "make artifact / consumer: the built collection alone, and a collection that depends on it"
 	@echo "make bench       benchmarks (not part of CI; see docs/benchmarks.md)"
+	@echo "make bench-smoke every benchmark at its smallest size (about 20 minutes)"
 	@echo "make plots       redraw the figures of docs/benchmarks.md from benchmarks/results"
 
 setup: host venv collection-link
@@ -108,6 +109,20 @@ bench: setup images $(VENV)/.bench-installed
 	source scripts/lab/env.sh
 	$(PY) benchmarks/config_pipeline.py
 	$(PY) benchmarks/dhcp_service.py
+	$(PY) benchmarks/reservations_sync.py
+	$(PY) benchmarks/ansible_cost.py
+	$(PY) benchmarks/plots.py
+
+# Every benchmark at its smallest size, so that none of them rots (about
+# 20 minutes: each deploys containers of its own). Results go to the
+# temporary directory, never over the recorded ones.
+bench-smoke: setup images $(VENV)/.bench-installed
+	source scripts/lab/env.sh
+	tmp=$$(mktemp -d)
+	$(PY) benchmarks/config_pipeline.py --sizes 500 --repeat 1 --out $$tmp/config_pipeline.json
+	$(PY) benchmarks/dhcp_service.py --smoke --out $$tmp/dhcp_service.json
+	$(PY) benchmarks/reservations_sync.py --smoke
+	$(PY) benchmarks/ansible_cost.py --smoke --out $$tmp/ansible_cost.json
 	$(PY) benchmarks/plots.py
 
 # Only the figures, from the results already recorded.

@@ -181,8 +181,15 @@ class Lab:
                         *(caps + self.boot_flags + [self.image, self.init]))
             self.names.append(name)
         for name in names:
-            state = self.podman('exec', name, 'timeout', '120', 'systemctl', 'is-system-running', '--wait',
-                                check=False).stdout.strip()
+            # An init that hands over to systemd (forky's image) answers
+            # nothing for a moment: ask again until systemd itself answers.
+            deadline = time.time() + 120
+            state = ''
+            while not state and time.time() < deadline:
+                state = self.podman('exec', name, 'timeout', '120', 'systemctl', 'is-system-running', '--wait',
+                                    check=False).stdout.strip()
+                if not state:
+                    time.sleep(1)
             if state not in ('running', 'degraded'):
                 raise RuntimeError('%s did not boot: systemd says %r' % (name, state))
         self.inspect()

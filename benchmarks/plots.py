@@ -4,8 +4,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Draw the figures of docs/benchmarks.md from the recorded results.
 
-Reads benchmarks/results/config_pipeline.json and dhcp_service.json (either
-may be missing) and writes PNG images into docs/images/benchmarks/:
+Reads benchmarks/results/config_pipeline.json, dhcp_service.json and
+ansible_cost.json (any may be missing) and writes PNG images into docs/images/benchmarks/:
 
   config_pipeline_sizes.png     build + lint + render against `kea-dhcp4 -t`
                                 per site size, and their ratio
@@ -17,6 +17,10 @@ may be missing) and writes PNG images into docs/images/benchmarks/:
   dhcp_service_throughput.png   median highest passing rate per
                                 configuration, each search as a dot
   dhcp_service_cpu.png          CPU microseconds per exchange, per process
+  ansible_cost.png              per pair count: fresh site.yml, no-change
+                                re-run and Ansible's floor, with the ratio
+                                re-run / floor; the rolling reload's
+                                duration against one pair's times N
 
 Each figure names the machine and the date of the measurement. The images
 are drawn with fixed sizes, resolution and style and carry no timestamps,
@@ -32,6 +36,7 @@ __metaclass__ = type
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -466,6 +471,97 @@ def service_cpu(plt, result, subtitle, out_dir):
 
 
 # ---------------------------------------------------------------------------
+# The cost of running Ansible (ansible_cost.py)
+
+COST_SERIES = [
+    ('fresh_s', 'fresh site.yml (new pairs)', '#8c564b', 's'),
+    ('rerun_s', 'no-change re-run of site.yml', '#1f77b4', 'o'),
+    ('floor_ping_s', "Ansible's floor: one ping per host", '#7f7f7f', '^'),
+    ('floor_raw_s', 'floor with raw (no module)', '#bcbd22', 'v'),
+]
+
+
+def ansible_cost(plt, result, subtitle, out_dir):
+    sizes = sorted((s for s in result.get('sizes') or [] if s.get('summary') and s.get('pairs')),
+                   key=lambda s: s['pairs'])
+    if not sizes:
+        return None
+    pairs = [s['pairs'] for s in sizes]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, HEIGHT + 0.4), gridspec_kw={'width_ratios': [3, 2]})
+    for key, label, colour, marker in COST_SERIES:
+        points = [(s['pairs'], s['summary'].get(key)) for s in sizes if s['summary'].get(key) is not None]
+        if not points:
+            continue
+        left.plot([p[0] for p in points], [p[1] for p in points], marker=marker, color=colour, label=label)
+        for x, y in points:
+            # re-run and raw floor: figures under the line, clear of the fresh run's and the ping floor's above
+            below = key in ('rerun_s', 'floor_raw_s')
+            left.annotate('%.0f s' % y if y >= 10 else '%.1f s' % y, (x, y), textcoords='offset points',
+                          xytext=(0, -7 if below else 6), ha='center', va='top' if below else 'bottom',
+                          fontsize=8, color=colour)
+    for size in sizes:
+        ratio = size['summary'].get('ratio_rerun_to_ping')
+        rerun = size['summary'].get('rerun_s')
+        if ratio is not None and rerun is not None:
+            left.annotate('re-run / floor: %.1f' % ratio, (size['pairs'], rerun), textcoords='offset points',
+                          xytext=(0, -19), ha='center', va='top', fontsize=8, color='#1f77b4', fontweight='bold')
+    left.set_yscale('log')
+    left.set_xscale('log', base=2)
+    left.set_xticks(pairs)
+    left.set_xticklabels(['%d\n(%d Kea)' % (s['pairs'], s.get('kea_hosts', 2 * s['pairs'])) for s in sizes])
+    left.minorticks_off()
+    left.set_xlim(pairs[0] / 1.5, pairs[-1] * 1.7)
+    low, high = left.get_ylim()
+    # room above the lines for the legend
+    left.set_ylim(low / 1.5, high * 12)
+    left.set_xlabel('HA pairs (Kea containers), plus one PostgreSQL container')
+    left.set_ylabel('seconds, log scale (median of %s)' % result.get('repeats', '?'))
+    left.set_title('dhcpops.kea.site against Ansible\'s floor')
+    left.legend(loc='upper left', fontsize=8, ncol=2)
+
+    rolled = [(s['pairs'], s['summary'].get('rolling_s'), s['summary'].get('rolling_pair_s'),
+               s['summary'].get('rolling_drop_pct')) for s in sizes if s['summary'].get('rolling_s') is not None]
+    if rolled:
+        xs = [r[0] for r in rolled]
+        right.plot(xs, [r[1] for r in rolled], marker='o', color='#2ca02c', label='rolling_reload, whole playbook')
+        for x, y, dummy, drops in rolled:
+            right.annotate('%.0f s' % y + ('\n%.2f %% drops' % drops if drops is not None else ''), (x, y),
+                           textcoords='offset points', xytext=(0, 8), ha='center', fontsize=8)
+        per_pair = [(r[0], r[2]) for r in rolled if r[2] is not None]
+        if per_pair:
+            right.plot([p[0] for p in per_pair], [p[1] for p in per_pair], marker='s', color='#98df8a',
+                       label='one pair (its two peers, summed)')
+        first_pairs, first = rolled[0][0], rolled[0][1]
+        if len(rolled) > 1:
+            right.plot(xs, [first * x / float(first_pairs) for x in xs], linestyle='--', color='#333333', linewidth=1,
+                       label='%s time x N (no parallelism)' % ("one pair's" if first_pairs == 1 else "%d pairs'" % first_pairs))
+        right.set_xscale('log', base=2)
+        right.set_xticks(xs)
+        right.set_xticklabels([str(x) for x in xs])
+        right.minorticks_off()
+        right.set_xlim(xs[0] / 1.5, xs[-1] * 1.5)
+        # the legend (upper left) clear of the figures above the points
+        right.set_ylim(0, max(max(r[1] for r in rolled) * 1.6, first * xs[-1] / float(first_pairs) * 1.15))
+        rate = result.get('load_rate')
+        right.set_title('Rolling reload' + (' (pair 1 under %s/s)' % rate if rate else ''))
+        right.legend(loc='upper left', fontsize=8)
+    else:
+        right.text(0.5, 0.5, 'no rolling reload in these results', ha='center', va='center', transform=right.transAxes)
+    right.set_xlabel('HA pairs')
+    right.set_ylabel('seconds')
+    top = titles(fig, 'The cost of running Ansible on the lab, %s' % (
+        '%d to %d HA pairs' % (pairs[0], pairs[-1]) if len(pairs) > 1
+        else '%d HA pair%s' % (pairs[0], '' if pairs[0] == 1 else 's')), subtitle)
+    fig.text(0.01, 0.01, 'Connection: containers.podman.podman, which has no pipelining (every task copies its module '
+             'and runs it with podman exec); over SSH, ansible.cfg turns pipelining on.',
+             fontsize=8, color='#444444', ha='left', va='bottom')
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, top))
+    path = save(fig, out_dir, 'ansible_cost.png')
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------------------
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
@@ -501,6 +597,23 @@ def main(argv=None):
         subtitle = 'Machine: %s; %s' % (machine_line(machine, extra), measured_on(result, path))
         written += [service_drops(plt, result, subtitle, opts.out), service_throughput(plt, result, subtitle, opts.out),
                     service_cpu(plt, result, subtitle, opts.out)]
+
+    path = os.path.join(opts.results, 'ansible_cost.json')
+    result = load(path) if os.path.exists(path) else None
+    if result:
+        machine = result.get('machine') or {}
+        versions = result.get('versions') or {}
+        extra = []
+        core = re.search(r'core ([0-9][0-9.]*)', versions.get('ansible_core') or '')
+        if core:
+            extra.append('ansible-core %s' % core.group(1))
+        if versions.get('kea'):
+            extra.append('Kea %s' % versions['kea'])
+        load_start, load_end = machine.get('loadavg_start'), machine.get('loadavg_end')
+        if load_start and load_end:
+            extra.append('load average %.1f to %.1f' % (load_start[0], load_end[0]))
+        subtitle = 'Machine: %s; %s' % (machine_line(machine, extra), measured_on(result, path))
+        written.append(ansible_cost(plt, result, subtitle, opts.out))
 
     written = [w for w in written if w]
     if not written:

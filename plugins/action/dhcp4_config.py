@@ -92,7 +92,7 @@ class ActionModule(ActionBase):
         version = args['kea_version']
 
         try:
-            config, sources = build_dhcp4(dict(
+            spec = dict(
                 kea_version=version,
                 hooks_dir=args['hooks_dir'],
                 interfaces=args['interfaces'],
@@ -109,7 +109,12 @@ class ActionModule(ActionBase):
                 ha=args['ha'],
                 loggers=args['loggers'],
                 raw=args['raw'],
-            ))
+            )
+            config, sources = build_dhcp4(spec)
+            written = config
+            if not args['reservations_in_config'] and args['reservations_files']:
+                # Linted with the files' reservations, written without them.
+                written, dummy = build_dhcp4(dict(spec, reservation_sets=[]))
         except ModelError as exc:
             raise AnsibleActionFail('dhcp4_config: %s. Nothing was changed.' % to_native(exc))
 
@@ -123,6 +128,8 @@ class ActionModule(ActionBase):
         warnings = [f for f in findings if f not in fatal]
         result['findings'] = [f.to_dict() for f in findings]
         result['stats'] = count_stats(config['Dhcp4'])
+        if written is not config:
+            result['stats']['reservations_in_config'] = count_stats(written['Dhcp4'])['reservations']
         if warnings:
             result.setdefault('warnings', []).extend('[%s] %s' % (f.code, f.message) for f in warnings)
         if fatal:
@@ -130,7 +137,7 @@ class ActionModule(ActionBase):
                           'error(s); nothing was changed:\n%s' % (len(fatal), format_findings(fatal)))
             return result
 
-        content = to_bytes(render(config))
+        content = to_bytes(render(written))
         result['checksum'] = hashlib.sha256(content).hexdigest()
         if args['state'] == 'rendered':
             result.update(self._write_local(args, content))

@@ -25,6 +25,7 @@ ARGUMENT_SPEC = dict(
     subnets=dict(type='list', elements='dict', default=[]),
     subnets_label=dict(type='str', default='subnets'),
     reservations_files=dict(type='list', elements='path', default=[]),
+    reservations_in_config=dict(type='bool', default=True),
     option_data=dict(type='list', elements='dict', default=[]),
     globals=dict(type='dict', default={}),
     lease_database=dict(type='dict', no_log=False),

@@ -220,13 +220,36 @@ def merge_reservation_sets(subnets, reservation_sets, label='subnets'):
     out = []
     for subnet in subnets:
         new = dict(subnet)
-        reservations = merged[subnet['id']]
+        reservations = normalise_hw_addresses(merged[subnet['id']])
         if reservations:
             new['reservations'] = reservations
         else:
             new.pop('reservations', None)
         out.append(new)
-    return out, global_reservations, sources
+    return out, normalise_hw_addresses(global_reservations), sources
+
+
+# A MAC as switches and inventories print it: colons, dashes, dots between
+# groups of four, or nothing. Kea 2.2 refuses all but colons (and bare hex),
+# so reservations are written the one way every release reads, and the
+# linter compares them the same way.
+_MAC = re.compile(r'^(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}'
+                  r'|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12})$')
+
+
+def normalise_hw_addresses(reservations):
+    """The reservations with every MAC-shaped hw-address as lower-case hex joined by colons."""
+    out = []
+    for reservation in reservations:
+        value = reservation.get('hw-address') if isinstance(reservation, dict) else None
+        if isinstance(value, str) and _MAC.match(value.strip()):
+            digits = re.sub(r'[:.-]', '', value.strip()).lower()
+            canonical = ':'.join(digits[i:i + 2] for i in range(0, 12, 2))
+            if canonical != value:
+                reservation = dict(reservation)
+                reservation['hw-address'] = canonical
+        out.append(reservation)
+    return out
 
 
 def _resolve_library(library, version, hooks_dir):

@@ -78,6 +78,15 @@ options:
     type: list
     elements: path
     default: []
+  reservations_in_config:
+    description:
+      - Write the reservations of O(reservations_files) into the configuration.
+      - V(false) when they live in a hosts database instead, kept there through the API by
+        M(dhcpops.kea.kea_reservations); they are still linted with the configuration (an address in another
+        subnet's pool, duplicates, ...), so both ways refuse the same mistakes. Inline reservations of O(subnets)
+        are written either way.
+    type: bool
+    default: true
   option_data:
     description: Global C(option-data) in Kea syntax.
     type: list

@@ -23,7 +23,7 @@ SCRIPT = os.path.join(REPO, 'benchmarks', 'plots.py')
 RESULTS = os.path.join(REPO, 'benchmarks', 'results')
 DOC = os.path.join(REPO, 'docs', 'benchmarks.md')
 FIGURES = ['config_pipeline_sizes.png', 'config_pipeline_playbook.png', 'dhcp_service_drops.png',
-           'dhcp_service_throughput.png', 'dhcp_service_cpu.png']
+           'dhcp_service_throughput.png', 'dhcp_service_cpu.png', 'ansible_cost.png']
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 

@@ -18,6 +18,8 @@ import pytest
 import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
 
+CONFIG_FILE = "/etc/kea/kea-dhcp4.conf"
+
 # The unit names of Debian's packages (the scenario installs those).
 KEA_UNITS = ("kea-dhcp4-server", "kea-ctrl-agent")
 
@@ -186,3 +188,47 @@ def pytest_runtest_makereport(item, call):
             units = " ".join("-u %s" % unit for unit in KEA_UNITS)
             journal = host.run("journalctl " + units + " -n 40 --no-pager -o short-precise")
             report.sections.append(("Kea journal on %s" % peer, journal.stdout + journal.stderr))
+
+
+SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT_DIR = os.path.dirname(os.path.dirname(SCENARIO_DIR))
+
+
+def run_playbook(lab, playbook, extra_vars_files=(), *args, **kwargs):
+    """Run a playbook as a user does (-vvv --diff, the scenario's data set); (rc, seconds, output).
+
+    Every output is kept in the temporary directory for the report and
+    searched for the lab's secrets.
+    """
+    import subprocess
+    import sys
+    import tempfile
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+           "-i", os.environ["MOLECULE_INVENTORY_FILE"], "-vvv", "--diff",
+           "-e", "@" + os.path.join(SCENARIO_DIR, "vars", "kea.yml")]
+    for path in extra_vars_files:
+        cmd += ["-e", "@%s" % path]
+    cmd += list(args) + [playbook]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT_DIR, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0", **kwargs.get("env", {}))
+    start = time.time()
+    proc = subprocess.run(cmd, cwd=ROOT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=1800, check=False)
+    seconds = time.time() - start
+    name = playbook.rsplit(".", 1)[-1]
+    with open(os.path.join(tempfile.gettempdir(), "dhcpops-%s-%d.log" % (name, int(start))), "w") as log:
+        log.write(proc.stdout)
+    secrets = set([lab.db_password] + [lab.vars[p]["kea_dhcp4_api_password"] for p in lab.peers])
+    for secret in secrets:
+        assert secret not in proc.stdout, "a password appears in the output of %s" % playbook
+    return proc.returncode, seconds, proc.stdout
+
+
+def recap(output):
+    """{host: {ok, changed, failed, ...}} from a playbook's PLAY RECAP."""
+    out = {}
+    for line in output.split("PLAY RECAP", 1)[-1].splitlines():
+        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
+        if match:
+            out[match.group(1)] = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2)))
+    return out

@@ -11,20 +11,13 @@ secrets. Figures are printed as "HA-FIGURE rolling ..." lines.
 
 import hashlib
 import ipaddress
-import os
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import figure, lease_allocs, longest_gap, perfdhcp_stats
+from conftest import figure, lease_allocs, longest_gap, perfdhcp_stats, run_playbook
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCENARIO = os.path.dirname(HERE)
-ROOT = os.path.dirname(os.path.dirname(SCENARIO))
 CONFIG = "/etc/kea/kea-dhcp4.conf"
 # The load: 200 exchanges/s from the same 100 clients as test_ha.py (the
 # same MAC prefix), which hold leases already: more clients would run the
@@ -64,27 +57,7 @@ def run_rollout(lab, tmp_path, change, *extra):
     """Run dhcpops.kea.rolling_reload; (rc, seconds, output)."""
     change_file = tmp_path / "change.yml"
     change_file.write_text(change)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-           "-i", os.environ["MOLECULE_INVENTORY_FILE"], "-vvv", "--diff",
-           "-e", "@" + os.path.join(SCENARIO, "vars", "kea.yml"), "-e", "@%s" % change_file]
-    cmd += list(extra) + ["dhcpops.kea.rolling_reload"]
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0")
-    start = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=1800, check=False)
-    seconds = time.time() - start
-    # Kept for the report: the whole -vvv output of every rollout.
-    with open(os.path.join(tempfile.gettempdir(), "dhcpops-rolling-%d.log" % int(start)), "w") as log:
-        log.write(proc.stdout)
-    assert_no_secret(lab, proc.stdout)
-    return proc.returncode, seconds, proc.stdout
-
-
-def assert_no_secret(lab, text):
-    secrets = set([lab.db_password] + [lab.vars[p]["kea_dhcp4_api_password"] for p in lab.peers])
-    for secret in secrets:
-        assert secret not in text, "a password appears in the playbook's -vvv --diff output"
+    return run_playbook(lab, "dhcpops.kea.rolling_reload", [str(change_file)], *extra)
 
 
 class Load:
