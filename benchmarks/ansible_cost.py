@@ -56,7 +56,6 @@ import base64
 import datetime
 import json
 import os
-import platform
 import re
 import resource
 import secrets
@@ -70,6 +69,11 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+# The log line, perfdhcp's report and the machine's description, as the
+# DHCP service benchmark has them.
+from dhcp_service import log, machine, perfdhcp_stats  # noqa: E402  pylint: disable=wrong-import-position
 
 NETWORK = 'dhcpops-cost'
 LABEL = 'owner=dhcpops-cost'
@@ -118,10 +122,6 @@ FLOOR_TASKS = {
     'ping': ('One module (ping)', 'ansible.builtin.ping:'),
     'raw': ('One command, no module (raw)', 'ansible.builtin.raw: "true"\n      changed_when: false'),
 }
-
-
-def log(msg):
-    print('[%s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
 
 
 # ---------------------------------------------------------------------------
@@ -325,25 +325,6 @@ def pair_durations(peers):
     for info in peers.values():
         out[info['pair']] = round(out.get(info['pair'], 0.0) + info['seconds'], 1)
     return out
-
-
-def perfdhcp_stats(output):
-    """{'DISCOVER-OFFER': {'sent packets': N, ...}, 'REQUEST-ACK': {...}} from perfdhcp's report."""
-    stats, section = {}, None
-    for line in output.splitlines():
-        line = line.strip()
-        if line.startswith('***Statistics for:'):
-            section = stats.setdefault(line.strip('*').split(':', 1)[1].strip(), {})
-        elif line.startswith('***'):
-            section = None
-        elif section is not None and ':' in line:
-            key, value = line.split(':', 1)
-            value = value.strip().split(' ')[0]
-            try:
-                section[key.strip()] = float(value) if '.' in value else int(value)
-            except ValueError:
-                pass
-    return stats
 
 
 def drop_figures(stats):
@@ -617,21 +598,6 @@ class Load:
 
 
 # ---------------------------------------------------------------------------
-
-def machine():
-    model, mem = '', 0
-    with open('/proc/cpuinfo') as handle:
-        for line in handle:
-            if line.startswith('model name'):
-                model = line.split(':', 1)[1].strip()
-                break
-    with open('/proc/meminfo') as handle:
-        for line in handle:
-            if line.startswith('MemTotal'):
-                mem = int(line.split()[1]) // 1024
-    return dict(nproc=os.cpu_count(), cpu_model=model, memory_mb=mem, kernel=platform.release(),
-                python=platform.python_version(), loadavg_start=[round(x, 2) for x in os.getloadavg()])
-
 
 def write_json(path, data):
     with open(path, 'w') as handle:

@@ -785,7 +785,7 @@ def machine():
             if line.startswith('MemTotal'):
                 mem = int(line.split()[1]) // 1024
     return dict(nproc=os.cpu_count(), cpu_model=model, memory_mb=mem, kernel=platform.release(),
-                loadavg_start=[round(x, 2) for x in os.getloadavg()])
+                python=platform.python_version(), loadavg_start=[round(x, 2) for x in os.getloadavg()])
 
 
 def fsync_probe(lab):

@@ -50,6 +50,19 @@ def load_data_file(path):
         raise ModelError('%s is not valid YAML: %s' % (path, exc))
 
 
+def read_reservation_sets(action, paths):
+    """[(path, data)] of reservation files on the controller, found as an action finds its files."""
+    sets = []
+    for path in paths:
+        try:
+            found = action._find_needle('files', path)
+        except AnsibleError:
+            raise ModelError('reservations file %s not found (searched relative to the role files/ and the '
+                             'playbook directory)' % path)
+        sets.append((path, load_data_file(found)))
+    return sets
+
+
 def count_stats(dhcp4):
     subnets = list(dhcp4.get('subnet4', []))
     for network in dhcp4.get('shared-networks', []) or []:
@@ -72,15 +85,7 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def _reservation_sets(self, paths):
-        sets = []
-        for path in paths:
-            try:
-                found = self._find_needle('files', path)
-            except AnsibleError:
-                raise ModelError('reservations file %s not found (searched relative to the role files/ and the '
-                                 'playbook directory)' % path)
-            sets.append((path, load_data_file(found)))
-        return sets
+        return read_reservation_sets(self, paths)
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

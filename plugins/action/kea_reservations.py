@@ -7,13 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dhcpops.kea.plugins.action.dhcp4_config import load_data_file
-from ansible_collections.dhcpops.kea.plugins.module_utils.kea_config import (
-    RESERVATION_FILE_KEYS, RESERVATION_FILE_SUBNET_KEYS, ModelError,
-)
+from ansible_collections.dhcpops.kea.plugins.action.dhcp4_config import read_reservation_sets
+from ansible_collections.dhcpops.kea.plugins.module_utils.kea_config import ModelError, file_subnet_entries
 from ansible_collections.dhcpops.kea.plugins.plugin_utils.reservation_audit import ReservationAction
 
 
@@ -21,20 +19,7 @@ def subnets_from_files(sets):
     """[(source, data)] of reservation files -> the module's ``subnets`` (id 0: global reservations)."""
     out = []
     for source, data in sets:
-        if not isinstance(data, dict):
-            raise ModelError('%s must hold a mapping with subnets (and optionally reservations)' % source)
-        unknown = sorted(set(data) - RESERVATION_FILE_KEYS)
-        if unknown:
-            raise ModelError("%s: unknown top-level key(s) %s; a reservations file holds 'subnets' and optionally "
-                             "global 'reservations'" % (source, ', '.join(unknown)))
-        for index, entry in enumerate(data.get('subnets') or []):
-            where = '%s: subnets[%d]' % (source, index)
-            if not isinstance(entry, dict):
-                raise ModelError('%s must be a mapping of id and reservations' % where)
-            unknown = sorted(set(entry) - RESERVATION_FILE_SUBNET_KEYS)
-            if unknown:
-                raise ModelError('%s: unknown key(s) %s (allowed: id, subnet, reservations, comment)'
-                                 % (where, ', '.join(unknown)))
+        for where, entry in file_subnet_entries(source, data):
             if isinstance(entry.get('id'), bool) or not isinstance(entry.get('id'), int) or entry['id'] < 1:
                 raise ModelError('%s: id must be the subnet id, an integer from 1, got %r' % (where, entry.get('id')))
             out.append(dict(id=entry['id'], source=source, reservations=list(entry.get('reservations') or [])))
@@ -53,15 +38,8 @@ class ActionModule(ReservationAction):
             return args
         if args.get('subnets') is not None:
             raise AnsibleActionFail('kea_reservations: give reservations_files or subnets, not both')
-        sets = []
         try:
-            for path in paths:
-                try:
-                    found = self._find_needle('files', path)
-                except AnsibleError:
-                    raise ModelError('reservations file %s not found (searched relative to the role files/ and the '
-                                     'playbook directory)' % path)
-                sets.append((path, load_data_file(found)))
+            sets = read_reservation_sets(self, paths)
             args['subnets'] = subnets_from_files(sets)
         except ModelError as exc:
             raise AnsibleActionFail('kea_reservations: %s. Nothing was changed.' % to_native(exc))

@@ -159,6 +159,30 @@ def _subnet_ids(subnets, label):
     return by_id
 
 
+def file_subnet_entries(source, data):
+    """(where, entry) of each ``subnets`` entry of a reservations file, its keys checked.
+
+    The one reading of the file format, shared by the configuration path
+    (merge_reservation_sets) and the API path (the kea_reservations action).
+    """
+    data = _require_dict(data, source)
+    unknown = sorted(set(data) - RESERVATION_FILE_KEYS)
+    if unknown:
+        raise ModelError("%s: unknown top-level key(s) %s; a reservations file holds 'subnets' "
+                         "(a list of {id, reservations}) and optionally global 'reservations'"
+                         % (source, ', '.join(unknown)))
+    out = []
+    for s_index, entry in enumerate(_require_list(data.get('subnets'), '%s: subnets' % source)):
+        where = '%s: subnets[%d]' % (source, s_index)
+        entry = _require_dict(entry, where)
+        unknown = sorted(set(entry) - RESERVATION_FILE_SUBNET_KEYS)
+        if unknown:
+            raise ModelError('%s: unknown key(s) %s (allowed: id, subnet, reservations, comment)'
+                             % (where, ', '.join(unknown)))
+        out.append((where, entry))
+    return out
+
+
 def merge_reservation_sets(subnets, reservation_sets, label='subnets'):
     """Return new subnet dicts with reservations from files appended, and the source map.
 
@@ -186,18 +210,7 @@ def merge_reservation_sets(subnets, reservation_sets, label='subnets'):
     global_reservations = []
     for source, data in reservation_sets or []:
         data = _require_dict(data, source)
-        unknown = sorted(set(data) - RESERVATION_FILE_KEYS)
-        if unknown:
-            raise ModelError("%s: unknown top-level key(s) %s; a reservations file holds 'subnets' "
-                             "(a list of {id, reservations}) and optionally global 'reservations'"
-                             % (source, ', '.join(unknown)))
-        for s_index, entry in enumerate(_require_list(data.get('subnets'), '%s: subnets' % source)):
-            where = '%s: subnets[%d]' % (source, s_index)
-            entry = _require_dict(entry, where)
-            unknown = sorted(set(entry) - RESERVATION_FILE_SUBNET_KEYS)
-            if unknown:
-                raise ModelError('%s: unknown key(s) %s (allowed: id, subnet, reservations, comment)'
-                                 % (where, ', '.join(unknown)))
+        for where, entry in file_subnet_entries(source, data):
             subnet_id = entry.get('id')
             if subnet_id not in by_id:
                 raise ModelError('%s names subnet id %r, which no subnet in %s has; reservations '
