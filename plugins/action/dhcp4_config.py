@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.action import ActionBase
 
@@ -50,15 +50,53 @@ def load_data_file(path):
         raise ModelError('%s is not valid YAML: %s' % (path, exc))
 
 
-def read_reservation_sets(action, paths):
-    """[(path, data)] of reservation files on the controller, found as an action finds its files."""
+def _is_collection_playbook_dir(path):
+    """The playbooks/ of a collection (dhcpops.kea.site runs from there): playbooks, never site data."""
+    parent = os.path.dirname(path)
+    return os.path.basename(path) == 'playbooks' and any(
+        os.path.isfile(os.path.join(parent, name)) for name in ('galaxy.yml', 'MANIFEST.json'))
+
+
+def reservation_file_candidates(action, source, inventory_dir=None):
+    """Where a relative reservations file is looked for, in order.
+
+    The ``files/`` of each role on the task's path, then the playbook
+    directory and the host's inventory directory, each with its ``files/``
+    first.  A site that runs the collection's playbooks (dhcpops.kea.site)
+    keeps its files beside its inventory; the collection's own playbooks/
+    is not searched.  Nor is a role's ``tasks/``, which Ansible's own
+    search (_find_needle) tries first: a site file named reservations.yml
+    would resolve to the role's task file of that name.
+    """
+    source = os.path.expanduser(source)
+    if os.path.isabs(source):
+        return [source]
+    role_dirs = [os.path.normpath(role._role_path) for role in action._task.get_dep_chain() or []
+                 if getattr(role, '_role_path', None)]
+    candidates = [os.path.join(role_dir, 'files', source) for role_dir in reversed(role_dirs)]
+    for base in (action._loader.get_basedir(), inventory_dir):
+        if not base:
+            continue
+        base = os.path.normpath(base)
+        if _is_collection_playbook_dir(base):
+            continue
+        candidates.extend([os.path.join(base, 'files', source), os.path.join(base, source)])
+    out = []
+    for candidate in candidates:
+        candidate = os.path.normpath(candidate)
+        if candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def read_reservation_sets(action, paths, task_vars):
+    """[(path, data)] of reservation files on the controller (see reservation_file_candidates)."""
     sets = []
     for path in paths:
-        try:
-            found = action._find_needle('files', path)
-        except AnsibleError:
-            raise ModelError('reservations file %s not found (searched relative to the role files/ and the '
-                             'playbook directory)' % path)
+        candidates = reservation_file_candidates(action, path, task_vars.get('inventory_dir'))
+        found = next((c for c in candidates if os.path.isfile(c)), None)
+        if found is None:
+            raise ModelError('reservations file %s not found; looked at: %s' % (path, ', '.join(candidates)))
         sets.append((path, load_data_file(found)))
     return sets
 
@@ -84,9 +122,6 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = True
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
-    def _reservation_sets(self, paths):
-        return read_reservation_sets(self, paths)
-
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -103,7 +138,7 @@ class ActionModule(ActionBase):
                 interfaces=args['interfaces'],
                 subnets=args['subnets'],
                 subnets_label=args['subnets_label'],
-                reservation_sets=self._reservation_sets(args['reservations_files']),
+                reservation_sets=read_reservation_sets(self, args['reservations_files'], task_vars),
                 option_data=args['option_data'],
                 globals=args['globals'],
                 lease_database=args['lease_database'],

@@ -39,7 +39,7 @@ class ActionModule(ReservationAction):
         if args.get('subnets') is not None:
             raise AnsibleActionFail('kea_reservations: give reservations_files or subnets, not both')
         try:
-            sets = read_reservation_sets(self, paths)
+            sets = read_reservation_sets(self, paths, task_vars)
             args['subnets'] = subnets_from_files(sets)
         except ModelError as exc:
             raise AnsibleActionFail('kea_reservations: %s. Nothing was changed.' % to_native(exc))

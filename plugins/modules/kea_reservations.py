@@ -41,7 +41,8 @@ options:
       - Reservation files on the controller (YAML or JSON), read by the action plugin, in the format of the role's
         C(kea_dhcp4_reservations_files) - top-level C(subnets), a list of C(id) and C(reservations), and optional
         global C(reservations).
-      - Relative paths are searched like those of the M(ansible.builtin.copy) module's C(src).
+      - A relative path is looked for in the C(files/) of the calling roles, then in the playbook directory and the
+        inventory directory, each with its C(files/) first; never in a role's C(tasks/) or a collection's C(playbooks/).
       - Mutually exclusive with O(subnets).
     type: list
     elements: path

@@ -220,6 +220,40 @@ def test_validate_accepts_a_clean_site_without_connecting(tmp_path):
     assert sorted(os.listdir(str(tmp_path))) == ['kea1.json', 'kea2.json']
 
 
+def test_validate_finds_relative_reservation_files_beside_the_inventory_not_in_the_role(tmp_path):
+    # A site runs the collection's playbooks and keeps its files beside its
+    # inventory, named as it likes: reservations.yml and main.yml are also
+    # task files of the kea_dhcp4 role, which Ansible's own file search
+    # would pick first (a list of tasks, "must be a mapping").
+    site = tmp_path / 'site'
+    shutil.copytree(INCIDENT, str(site))
+    shutil.copy(os.path.join(INCIDENT, 'reservations.yaml'), str(site / 'reservations.yml'))
+    os.makedirs(str(site / 'files'))
+    (site / 'files' / 'main.yml').write_text(
+        'subnets:\n  - id: 10\n    reservations:\n'
+        '      - {hw-address: "0a:1b:2c:3d:4e:77", ip-address: 10.0.1.77, hostname: site-file-host}\n')
+    out_dir = tmp_path / 'out'
+    out_dir.mkdir()
+    os.chmod(str(out_dir), 0o755)
+    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', str(site / 'inventory.ini'), 'dhcpops.kea.validate',
+            '-e', 'kea_validate_output_dir=%s' % out_dir,
+            '-e', json.dumps({'kea_dhcp4_reservations_files': ['reservations.yml', 'main.yml']})]
+    rc, out = run(argv)
+    assert_no_secret(out)
+    assert rc == 0, out
+    config = json.loads((out_dir / 'kea1.json').read_text())['Dhcp4']
+    hosts = {s['id']: [r['hostname'] for r in s.get('reservations', [])] for s in config['subnet4']}
+    assert hosts[30] == ['san-ctrl-a'] and hosts[10] == ['site-file-host'], hosts
+
+    # A name found nowhere says where it was looked for.
+    rc, out = run(argv[:-1] + [json.dumps({'kea_dhcp4_reservations_files': ['no-such.yml']})])
+    assert rc != 0
+    flat = ' '.join(out.split())
+    assert 'reservations file no-such.yml not found; looked at:' in flat
+    assert os.path.join(str(site), 'files', 'no-such.yml') in flat
+    assert '/tasks/no-such.yml' not in flat
+
+
 def test_validate_rejects_the_incident_reservation_naming_both_sides(tmp_path):
     reservations = [os.path.join(INCIDENT, 'reservations.yaml'),
                     os.path.join(INCIDENT, 'reservation-in-foreign-pool.yaml')]

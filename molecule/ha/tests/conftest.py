@@ -172,6 +172,23 @@ def perfdhcp_stats(output):
     return stats
 
 
+# The real DHCP client of the lab: busybox udhcpc on the client's eth0,
+# reporting what it got through a script of the lab image.
+UDHCPC = "busybox udhcpc -i eth0 -n -q -f -t 6 -T 2 -s /usr/local/bin/udhcpc-report"
+# The address test_reservations.py reserves for the client: outside the
+# pool (.100-.250), inside the subnet. test_rolling.py checks that its
+# rollout removed it on the config path.
+RESERVED_LAST = 20
+
+
+def client_lease(hosts, lab):
+    """(address, server id) of a real DHCP exchange from the client container."""
+    out = hosts[lab.client].run(UDHCPC)
+    assert out.rc == 0, out.stdout + out.stderr
+    values = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+    return values["ip"], values.get("serverid")
+
+
 def figure(name, value):
     """Print a measured figure in one greppable form (docs/benchmarks.md takes them from here)."""
     print("HA-FIGURE %s: %s" % (name, value))

@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.request
 
-from conftest import figure, lease_allocs, longest_gap, perfdhcp_stats
+from conftest import client_lease, figure, lease_allocs, longest_gap, perfdhcp_stats
 
 # All perfdhcp clients of the session share this MAC prefix and -R: at most
 # CLIENTS distinct clients, fewer than the 151 pool addresses, so no test
@@ -147,13 +147,10 @@ def test_config_holds_no_api_password(lab, hosts):
 
 
 def test_real_client_lease_is_a_postgresql_row(lab, hosts, sql):
-    out = hosts[lab.client].run("busybox udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /usr/local/bin/udhcpc-report")
-    assert out.rc == 0, out.stdout + out.stderr
-    lease = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    assert ipaddress.ip_address(lease["ip"]) in lab.pool
+    address = ipaddress.ip_address(client_lease(hosts, lab)[0])
+    assert address in lab.pool
     mac = hosts[lab.client].check_output("cat /sys/class/net/eth0/address").strip()
-    rows = sql("SELECT encode(hwaddr, 'hex'), subnet_id FROM lease4 WHERE address = %s",
-               (int(ipaddress.ip_address(lease["ip"])),))
+    rows = sql("SELECT encode(hwaddr, 'hex'), subnet_id FROM lease4 WHERE address = %s", (int(address),))
     assert rows == [(mac.replace(":", ""), 1)]
 
 

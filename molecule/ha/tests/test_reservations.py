@@ -11,7 +11,11 @@ client sees the same thing either way:
   - running the playbook again changes nothing;
   - a conflicting reservation is refused, naming both sides, and nothing
     changes;
-  - deleted, the client gets an address from the pool again.
+  - a deletion is planned in check mode (the plan names the reservation,
+    nothing changes); then applied: on the api path here, on the config
+    path by test_rolling.py's rollout under load, whose data set has no
+    reservations file (one rolling reload fewer in CI), where the client
+    gets a pool address again.
 """
 
 import ipaddress
@@ -23,12 +27,9 @@ import subprocess
 
 import pytest
 
-from conftest import CONFIG_FILE, ROOT_DIR, figure, recap, run_playbook
+from conftest import CONFIG_FILE, RESERVED_LAST, ROOT_DIR, client_lease, figure, recap, run_playbook
 
-# Outside the pool (.100-.250), inside the subnet.
-RESERVED_LAST = 20
 OTHER_MAC = "02:a6:00:00:00:02"
-UDHCPC = "busybox udhcpc -i eth0 -n -q -f -t 6 -T 2 -s /usr/local/bin/udhcpc-report"
 
 
 def commands(lab):
@@ -69,13 +70,6 @@ def sync(lab, tmp_path, name, reservations, *args):
                         "-e", "rolling_reload_traffic_wait=2", *args)
 
 
-def lease(hosts, lab):
-    out = hosts[lab.client].run(UDHCPC)
-    assert out.rc == 0, out.stdout + out.stderr
-    values = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    return values["ip"], values.get("serverid")
-
-
 def checksums(lab, hosts):
     return dict((p, hosts[p].check_output("sha256sum %s" % CONFIG_FILE).split()[0]) for p in lab.peers)
 
@@ -102,7 +96,7 @@ def test_the_playbook_adds_a_reservation_by_its_path(lab, hosts, tmp_path, path,
 
 
 def test_the_client_gets_the_reserved_address_from_either_peer(lab, hosts, path, reserved):
-    ip, server = lease(hosts, lab)
+    ip, server = client_lease(hosts, lab)
     assert ip == reserved
     primary = [p for p in lab.peers if lab.role(p) == "primary"][0]
     standby = [p for p in lab.peers if p != primary][0]
@@ -110,7 +104,7 @@ def test_the_client_gets_the_reserved_address_from_either_peer(lab, hosts, path,
     try:
         seconds, states = lab.wait_states({standby: "partner-down"}, 30)
         assert seconds is not None, states
-        ip2, server2 = lease(hosts, lab)
+        ip2, server2 = client_lease(hosts, lab)
         assert ip2 == reserved
         assert server2 != server, "the second lease came from the same server %s" % server
         figure("reservations %s path: lease from the standby" % path, "%s from %s" % (ip2, server2))
@@ -210,10 +204,23 @@ def test_one_reservation_through_the_api_module(lab, hosts, sql, tmp_path, path)
     assert len(log.read_text().splitlines()) == 2
 
 
-def test_deleted_the_client_gets_a_pool_address(lab, hosts, tmp_path, path, reserved):
+def test_a_deletion_is_planned_in_check_mode_then_applied(lab, hosts, sql, tmp_path, path, reserved):
+    before, rows = checksums(lab, hosts), db_hosts(sql)
+    rc, dummy, out = sync(lab, tmp_path, "plan-delete", [], "--check")
+    assert rc == 0, out[-4000:]
+    assert "path %s - " % path in out
+    # The plan names what goes: the reserved address, in the reservation
+    # diff (api) or in the diff of kea-dhcp4.conf (config).
+    assert reserved in out, out[-4000:]
+    assert checksums(lab, hosts) == before and db_hosts(sql) == rows
+    ip, dummy = client_lease(hosts, lab)
+    assert ip == reserved, "check mode changed what the client gets"
+    if path == "config":
+        # Applied by test_rolling.py's rollout under load (see the docstring).
+        return
     rc, seconds, out = sync(lab, tmp_path, "delete", [])
     assert rc == 0, out[-4000:]
     figure("reservations %s path, delete one: playbook seconds" % path, round(seconds, 1))
-    ip, dummy = lease(hosts, lab)
+    ip, dummy = client_lease(hosts, lab)
     assert ip != reserved
     assert ipaddress.ip_address(ip) in lab.pool
