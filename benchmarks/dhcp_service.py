@@ -58,6 +58,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+# perfdhcp's report is read by one parser, shared with the molecule tests.
+sys.path.insert(0, os.path.join(REPO, 'scripts', 'lab'))
+from perfdhcp import perfdhcp_stats  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 NETWORK = 'dhcpops-bench'
 SUBNET = '10.91.50.0/24'
@@ -470,25 +473,6 @@ def cpu_per_exchange(usage, rate):
 
 # ---------------------------------------------------------------------------
 # One perfdhcp run
-
-def perfdhcp_stats(output):
-    """{'DISCOVER-OFFER': {'sent packets': N, 'received packets': N, 'drops': N, ...}, 'REQUEST-ACK': {...}}"""
-    stats, section = {}, None
-    for line in output.splitlines():
-        line = line.strip()
-        if line.startswith('***Statistics for:'):
-            section = stats.setdefault(line.strip('*').split(':', 1)[1].strip(), {})
-        elif line.startswith('***'):
-            section = None
-        elif section is not None and ':' in line:
-            key, value = line.split(':', 1)
-            value = value.strip().split(' ')[0]
-            try:
-                section[key.strip()] = float(value) if '.' in value else int(value)
-            except ValueError:
-                pass
-    return stats
-
 
 class Bench:
     def __init__(self, lab, api, db, opts):

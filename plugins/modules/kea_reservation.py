@@ -18,6 +18,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - dhcpops.kea.kea_api
+  - dhcpops.kea.kea_reservations
 description:
   - Makes one reservation of a Kea DHCPv4 server exactly as given (O(state=present)) or removes it
     (O(state=absent)), through the C(host_cmds) hook - C(reservation-get), C(reservation-add), C(reservation-update)
@@ -88,19 +89,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  operation_target:
-    description:
-      - C(operation-target) sent with every reservation command (Kea 2.7.5 and later). Unset leaves Kea's default,
-        which reaches the hosts database when one is configured.
-    type: str
-    choices: [memory, database, all, alternate]
-  audit_log:
-    description:
-      - File on the controller to which every change made is appended as one JSON object per line - when, who (the
-        Ansible user, or the AWX/Automation Controller user and job), which server, the reservation before and
-        after.
-      - Checked for writing before anything is changed. Check mode records nothing.
-    type: path
 attributes:
   check_mode:
     support: full

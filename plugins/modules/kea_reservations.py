@@ -18,6 +18,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - dhcpops.kea.kea_api
+  - dhcpops.kea.kea_reservations
 description:
   - Makes the reservations that a Kea server's hosts database holds for the managed subnets exactly those of the
     reservation files (the format of the role's C(kea_dhcp4_reservations_files), see C(docs/data-model.md)) -
@@ -71,19 +72,6 @@ options:
     description: Reservations per C(reservation-get-page) call, 1 to 1000.
     type: int
     default: 1000
-  operation_target:
-    description:
-      - C(operation-target) sent with every reservation command (Kea 2.7.5 and later). Unset leaves Kea's default,
-        which reaches the hosts database when one is configured.
-    type: str
-    choices: [memory, database, all, alternate]
-  audit_log:
-    description:
-      - File on the controller to which every change made is appended, one JSON object per line - when, who (the
-        Ansible user, or the AWX/Automation Controller user and job), which server, and each reservation before and
-        after.
-      - Checked for writing before anything is changed. Check mode records nothing.
-    type: path
 attributes:
   check_mode:
     support: full

@@ -9,10 +9,15 @@ fails, the report carries that server's Kea journal.
 
 import json
 import os
+import sys
 
 import pytest
 import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
+
+# The lab's perfdhcp report parser, shared with the benchmarks.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "lab"))
+from perfdhcp import perfdhcp_stats  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 # The Kea unit names of Debian's packages (the scenario installs those).
 KEA_UNITS = ("kea-dhcp4-server", "kea-ctrl-agent")
@@ -144,23 +149,6 @@ def client_lease(server, client, lab):
         lease["mac"] = client.check_output("cat /sys/class/net/%s/address", lab.client_iface).strip()
         _LEASES[server] = lease
     return _LEASES[server]
-
-
-def perfdhcp_stats(output):
-    """{'DISCOVER-OFFER': {'sent packets': 999, 'drops': 0, ...}, 'REQUEST-ACK': {...}}"""
-    stats, section = {}, None
-    for line in output.splitlines():
-        line = line.strip()
-        if line.startswith("***Statistics for:"):
-            section = stats.setdefault(line.strip("*").split(":", 1)[1].strip(), {})
-        elif section is not None and ":" in line:
-            key, value = line.split(":", 1)
-            value = value.strip().split(" ")[0]
-            try:
-                section[key.strip()] = float(value) if "." in value else int(value)
-            except ValueError:
-                pass
-    return stats
 
 
 @pytest.hookimpl(hookwrapper=True)

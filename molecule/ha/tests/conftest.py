@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import re
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +18,10 @@ import urllib.request
 import pytest
 import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
+
+# The lab's perfdhcp report parser, shared with the benchmarks.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "lab"))
+from perfdhcp import perfdhcp_stats  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 CONFIG_FILE = "/etc/kea/kea-dhcp4.conf"
 
@@ -153,23 +158,6 @@ def longest_gap(times, start, end):
         if after - before > best:
             best, at = after - before, before
     return best, at
-
-
-def perfdhcp_stats(output):
-    """Final report: {'DISCOVER-OFFER': {'sent packets': 999, 'drops': 0, ...}, 'REQUEST-ACK': {...}}"""
-    stats, section = {}, None
-    for line in output.splitlines():
-        line = line.strip()
-        if line.startswith("***Statistics for:"):
-            section = stats.setdefault(line.strip("*").split(":", 1)[1].strip(), {})
-        elif section is not None and ":" in line:
-            key, value = line.split(":", 1)
-            value = value.strip().split(" ")[0]
-            try:
-                section[key.strip()] = float(value) if "." in value else int(value)
-            except ValueError:
-                pass
-    return stats
 
 
 # The real DHCP client of the lab: busybox udhcpc on the client's eth0,
