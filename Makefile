@@ -22,8 +22,9 @@ help:
 	@echo "make units       pytest units only;  make lint / sanity / integration / molecule: one gate"
 	@echo "make docs        regenerate docs/reference from the argument specs and module docs"
 	@echo "make artifact / consumer: the built collection alone, and a collection that depends on it"
-	@echo "make bench       benchmarks (not part of CI; see docs/benchmarks.md)"
+	@echo "make bench       every benchmark, full size (not part of CI; see docs/benchmarks.md)"
 	@echo "make bench-smoke every benchmark at its smallest size (about 20 minutes)"
+	@echo "make bench-smoke-ci the benchmark smoke that make test runs (about 10 s)"
 	@echo "make plots       redraw the figures of docs/benchmarks.md from benchmarks/results"
 
 setup: host venv collection-link
