@@ -52,7 +52,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
-import base64
 import datetime
 import json
 import os
@@ -65,7 +64,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -73,7 +71,8 @@ sys.path.insert(0, HERE)
 
 # The log line, perfdhcp's report and the machine's description, as the
 # DHCP service benchmark has them.
-from dhcp_service import log, machine, perfdhcp_stats  # noqa: E402  pylint: disable=wrong-import-position
+from dhcp_service import Containers, log, machine, perfdhcp_stats  # noqa: E402  pylint: disable=wrong-import-position
+from dhcp_service import Api as ServiceApi  # noqa: E402  pylint: disable=wrong-import-position
 
 NETWORK = 'dhcpops-cost'
 LABEL = 'owner=dhcpops-cost'
@@ -83,8 +82,6 @@ GATEWAY = NET + '.1'
 PG, CLIENT = 'cost-pg', 'cost-client'
 ADDRESSES = {PG: NET + '.2', CLIENT: NET + '.9'}
 MAX_PAIRS = 8
-API_PORT = 8000
-API_USER = 'kea-api'
 WHEELHOUSE = os.path.join(REPO, '.cache', 'lab', 'kea-exporter-wheels')
 
 # The load during a rollout, as molecule/ha's test_rolling.py drives it: a
@@ -390,33 +387,8 @@ def overall(sizes):
 # ---------------------------------------------------------------------------
 # Containers
 
-class Lab:
+class Lab(Containers):
     """The containers of the benchmark, their network, and commands inside them."""
-
-    def __init__(self, image, init, boot_flags, secrets_, keep):
-        self.image, self.init, self.boot_flags = image, init, boot_flags
-        self.secrets = secrets_
-        self.keep = keep
-        self.names = []
-
-    def scrub(self, text):
-        for value in self.secrets.values():
-            text = text.replace(value, '********')
-        return text
-
-    def podman(self, *args, check=True, timeout=None):
-        proc = subprocess.run(['podman'] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=timeout, check=False)
-        if check and proc.returncode:
-            raise RuntimeError('podman %s failed: %s' % (' '.join(args[:3]), self.scrub(proc.stderr.strip())))
-        return proc
-
-    def sh(self, name, cmd, check=True, timeout=120):
-        proc = self.podman('exec', name, 'sh', '-c', cmd, check=False, timeout=timeout)
-        if check and proc.returncode:
-            detail = self.scrub((proc.stderr or proc.stdout).strip()[-2000:])
-            raise RuntimeError('%s: `%s` exited %d: %s' % (name, cmd, proc.returncode, detail))
-        return proc.stdout
 
     def ours(self):
         """Every container that carries this benchmark's label."""
@@ -532,22 +504,11 @@ def print_slowest(label, run):
 # ---------------------------------------------------------------------------
 # Kea's API from the host, and the load
 
-class Api:
-    def __init__(self, password):
-        token = base64.b64encode(('%s:%s' % (API_USER, password)).encode()).decode()
-        self.header = 'Basic ' + token
+class Api(ServiceApi):
+    """dhcp_service's API client on this benchmark's addresses, and a wait for the pairs."""
 
-    def ha_state(self, host):
-        body = json.dumps({'command': 'ha-heartbeat', 'service': ['dhcp4']}).encode()
-        req = urllib.request.Request('http://%s:%d/' % (address(host), API_PORT), data=body,
-                                     headers={'Content-Type': 'application/json', 'Authorization': self.header})
-        try:
-            with urllib.request.urlopen(req, timeout=2) as resp:
-                answer = json.loads(resp.read())
-        except (OSError, ValueError):
-            return None
-        answer = answer[0] if isinstance(answer, list) and answer else {}
-        return answer.get('arguments', {}).get('state') if answer.get('result') == 0 else None
+    def __init__(self, password):
+        super().__init__(password, address=address)
 
     def wait_normal(self, hosts, timeout=120):
         start = time.time()

@@ -139,15 +139,17 @@ def log(msg):
     print('[%s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
 
 
-class Lab:
-    """The bench containers, their network, and commands inside them."""
+class Containers:
+    """podman and commands inside containers, with every secret scrubbed from errors.
+
+    The base of this benchmark's Lab and of ansible_cost.py's.
+    """
 
     def __init__(self, image, init, boot_flags, secrets_, keep):
         self.image, self.init, self.boot_flags = image, init, boot_flags
         self.secrets = secrets_
         self.keep = keep
         self.names = []
-        self.ids = {}
 
     def scrub(self, text):
         for value in self.secrets.values():
@@ -167,6 +169,14 @@ class Lab:
             detail = self.scrub((proc.stderr or proc.stdout).strip()[-2000:])
             raise RuntimeError('%s: `%s` exited %d: %s' % (name, cmd, proc.returncode, detail))
         return proc.stdout
+
+
+class Lab(Containers):
+    """The bench containers, their network, and commands inside them."""
+
+    def __init__(self, image, init, boot_flags, secrets_, keep):
+        super().__init__(image, init, boot_flags, secrets_, keep)
+        self.ids = {}
 
     def remove(self, names):
         for name in names:
@@ -302,13 +312,14 @@ def deploy(lab, config, work, tags=None):
 # Kea API, PostgreSQL
 
 class Api:
-    def __init__(self, password):
+    def __init__(self, password, address=ADDRESSES.__getitem__):
         token = base64.b64encode(('%s:%s' % (API_USER, password)).encode()).decode()
         self.header = 'Basic ' + token
+        self.address = address  # container name -> its address
 
     def call(self, host, command, timeout=2.0):
         body = json.dumps({'command': command, 'service': ['dhcp4']}).encode()
-        req = urllib.request.Request('http://%s:%d/' % (ADDRESSES[host], API_PORT), data=body,
+        req = urllib.request.Request('http://%s:%d/' % (self.address(host), API_PORT), data=body,
                                      headers={'Content-Type': 'application/json', 'Authorization': self.header})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
