@@ -19,8 +19,13 @@ For every pair count, all with the ansible.posix.profile_tasks callback:
   fresh      dhcpops.kea.site on the inventory with the new pairs (the
              first count: every host new; later counts: the new pairs new,
              the rest already deployed)
-  rerun      dhcpops.kea.site again: nothing may change (changed=0 in the
-             recap on every host)
+  full       dhcpops.kea.site again with the fast path off
+             (kea_fast_path=false): every task of every role runs and
+             nothing may change; once per pair count, to show where the
+             time of a full converge goes
+  rerun      dhcpops.kea.site again, as a user runs it: nothing may change
+             (changed=0 in the recap on every host), and each role is
+             skipped on a host after one probe (docs/fast-path.md)
   floor      Ansible's own floor: one play on the same hosts, no facts, one
              ansible.builtin.ping per host (and the same with
              ansible.builtin.raw, which sends no module)
@@ -352,6 +357,7 @@ def summarize(size):
     raws = [r['seconds'] for r in size.get('floor_raw', [])]
     rollings = [r for r in size.get('rolling', []) if r.get('rc') == 0]
     pairs = [s for r in rollings for s in (r.get('pair_seconds') or {}).values()]
+    full = (size.get('rerun_full') or {}).get('seconds')
     out = dict(
         fresh_s=(size.get('fresh') or {}).get('seconds'),
         fresh_changed=(size.get('fresh') or {}).get('totals', {}).get('changed'),
@@ -359,6 +365,9 @@ def summarize(size):
         ratio_rerun_to_ping=median(ratios(reruns, pings)), ratio_rerun_to_raw=median(ratios(reruns, raws)),
         rerun_changed=max([r.get('totals', {}).get('changed', 0) for r in size.get('reruns', [])] or [None]),
         rerun_tasks=median([r.get('tasks') for r in size.get('reruns', [])]),
+        rerun_full_s=(size.get('rerun_full') or {}).get('seconds'),
+        rerun_full_tasks=(size.get('rerun_full') or {}).get('tasks'),
+        ratio_full_to_ping=round(full / median(pings), 2) if full and median(pings) else None,
         rolling_s=median([r['seconds'] for r in rollings]),
         rolling_pair_s=median(pairs),
         rolling_drop_pct=median([(r.get('load') or {}).get('drop_pct') for r in rollings]),
@@ -590,8 +599,8 @@ class Bench:
         if run['rc']:
             raise RuntimeError('preparing the client failed:\n%s' % text[-4000:])
 
-    def site(self, label, inv):
-        run, text = self.runner.run(label, 'dhcpops.kea.site', inv)
+    def site(self, label, inv, extra=()):
+        run, text = self.runner.run(label, 'dhcpops.kea.site', inv, extra=extra)
         if run['rc']:
             raise RuntimeError('dhcpops.kea.site (%s) failed:\n%s' % (label, text[-6000:]))
         print_slowest(label, run)
@@ -655,6 +664,14 @@ class Bench:
         size.update(reruns=[], floor_ping=[], floor_raw=[], rolling=[])
         size['fresh'] = self.site('%d pairs: fresh site.yml' % pairs if made else '%d pairs: first site.yml' % pairs,
                                   inv)
+        # Once per pair count: every task of every role, as without the fast
+        # path (where its time goes; it also records the stamps anew).
+        size['rerun_full'] = self.site('%d pairs: no-change site.yml, fast path off' % pairs, inv,
+                                       extra=('-e', 'kea_fast_path=false'))
+        if size['rerun_full']['totals'].get('changed'):
+            self.problems.append('%d pairs, rerun with the fast path off: changed=%d (%s)' % (
+                pairs, size['rerun_full']['totals']['changed'],
+                '; '.join('%s on %s' % tuple(c) for c in size['rerun_full'].get('changed_tasks', [])[:10])))
         for rnd in range(self.opts.repeats):
             order = ['rerun', 'ping', 'raw'] if rnd % 2 == 0 else ['raw', 'ping', 'rerun']
             for what in order:
@@ -688,13 +705,14 @@ def print_table(result):
           '%d cores (%s), load %s -> %s, median of %d' % (
               result['machine']['nproc'], result['machine']['cpu_model'], result['machine']['loadavg_start'],
               result['machine'].get('loadavg_end'), result['repeats']))
-    row = '%5s %5s %9s %9s %7s %9s %8s %10s %8s %9s %10s %8s'
+    row = '%5s %5s %9s %9s %7s %9s %8s %10s %8s %9s %9s %9s %10s %8s'
     print(row % ('pairs', 'kea', 'fresh s', 'rerun s', 'changed', 'ping s', 'raw s', 'rerun/ping', 'rerun/raw',
-                 'rolling s', 'per pair s', 'drops %'))
+                 'full s', 'full/ping', 'rolling s', 'per pair s', 'drops %'))
     for size in sizes:
         summ = size['summary']
         print(row % (size['pairs'], size['kea_hosts'], summ['fresh_s'], summ['rerun_s'], summ['rerun_changed'],
                      summ['floor_ping_s'], summ['floor_raw_s'], summ['ratio_rerun_to_ping'], summ['ratio_rerun_to_raw'],
+                     summ.get('rerun_full_s'), summ.get('ratio_full_to_ping'),
                      summ['rolling_s'], summ['rolling_pair_s'], summ['rolling_drop_pct']))
     over = result.get('overall') or {}
     if over and len(sizes) > 1:
