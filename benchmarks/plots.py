@@ -475,15 +475,26 @@ def service_cpu(plt, result, subtitle, out_dir):
 
 COST_SERIES = [
     ('fresh_s', 'fresh site.yml (new pairs)', '#8c564b', 's'),
-    ('rerun_s', 'no-change re-run of site.yml', '#1f77b4', 'o'),
+    ('rerun_full_s', 'no-change re-run, fast path off (every task)', '#9467bd', 'D'),
+    ('rerun_s', 'no-change re-run (fast path, the default)', '#1f77b4', 'o'),
     ('floor_ping_s', "Ansible's floor: one ping per host", '#7f7f7f', '^'),
     ('floor_raw_s', 'floor with raw (no module)', '#bcbd22', 'v'),
 ]
 
 
-def ansible_cost(plt, result, subtitle, out_dir):
-    sizes = sorted((s for s in result.get('sizes') or [] if s.get('summary') and s.get('pairs')),
-                   key=lambda s: s['pairs'])
+def cost_sizes(result):
+    return sorted((s for s in result.get('sizes') or [] if s.get('summary') and s.get('pairs')),
+                  key=lambda s: s['pairs'])
+
+
+def rolling_points(sizes):
+    return [(s['pairs'], s['summary'].get('rolling_s'), s['summary'].get('rolling_pair_s'),
+             s['summary'].get('rolling_drop_pct')) for s in sizes if s['summary'].get('rolling_s') is not None]
+
+
+def ansible_cost(plt, result, subtitle, out_dir, rolling_result=None):
+    """rolling_result: an earlier run whose rolling reloads stand in when this one made none (--no-rolling)."""
+    sizes = cost_sizes(result)
     if not sizes:
         return None
     pairs = [s['pairs'] for s in sizes]
@@ -519,8 +530,9 @@ def ansible_cost(plt, result, subtitle, out_dir):
     left.set_title('dhcpops.kea.site against Ansible\'s floor')
     left.legend(loc='upper left', fontsize=8, ncol=2)
 
-    rolled = [(s['pairs'], s['summary'].get('rolling_s'), s['summary'].get('rolling_pair_s'),
-               s['summary'].get('rolling_drop_pct')) for s in sizes if s['summary'].get('rolling_s') is not None]
+    rolled, rolling_from = rolling_points(sizes), result
+    if not rolled and rolling_result:
+        rolled, rolling_from = rolling_points(cost_sizes(rolling_result)), rolling_result
     if rolled:
         xs = [r[0] for r in rolled]
         right.plot(xs, [r[1] for r in rolled], marker='o', color='#2ca02c', label='rolling_reload, whole playbook')
@@ -542,8 +554,10 @@ def ansible_cost(plt, result, subtitle, out_dir):
         right.set_xlim(xs[0] / 1.5, xs[-1] * 1.5)
         # the legend (upper left) clear of the figures above the points
         right.set_ylim(0, max(max(r[1] for r in rolled) * 1.6, first * xs[-1] / float(first_pairs) * 1.15))
-        rate = result.get('load_rate')
-        right.set_title('Rolling reload' + (' (pair 1 under %s/s)' % rate if rate else ''))
+        rate = rolling_from.get('load_rate')
+        right.set_title('Rolling reload' + (' (pair 1 under %s/s)' % rate if rate else '')
+                        + ('' if rolling_from is result else
+                           '\nfrom the run of %s' % str(rolling_from.get('started', '?'))[:10]))
         right.legend(loc='upper left', fontsize=8)
     else:
         right.text(0.5, 0.5, 'no rolling reload in these results', ha='center', va='center', transform=right.transAxes)
@@ -613,7 +627,11 @@ def main(argv=None):
         if load_start and load_end:
             extra.append('load average %.1f to %.1f' % (load_start[0], load_end[0]))
         subtitle = 'Machine: %s; %s' % (machine_line(machine, extra), measured_on(result, path))
-        written.append(ansible_cost(plt, result, subtitle, opts.out))
+        # A run made with --no-rolling borrows the rolling reloads of the
+        # run kept in ansible_cost_rolling.json (the panel says which).
+        path = os.path.join(opts.results, 'ansible_cost_rolling.json')
+        rolling = load(path) if os.path.exists(path) else None
+        written.append(ansible_cost(plt, result, subtitle, opts.out, rolling_result=rolling))
 
     written = [w for w in written if w]
     if not written:
