@@ -18,7 +18,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dhcpops.kea.plugins.action.dhcp4_config import reservation_file_candidates
-from ansible_collections.dhcpops.kea.plugins.module_utils.fast_path import compare_items, keyed_digest
+from ansible_collections.dhcpops.kea.plugins.module_utils.fast_path import compare_items, keyed_digest, sha256_file
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FACTS_KEY = 'dhcpops_kea_host'
@@ -59,11 +59,7 @@ def controller_file_fingerprint(path):
                 full = os.path.join(directory, name)
                 entries.append('%s %d' % (os.path.relpath(full, path), os.path.getsize(full)))
         return 'dir ' + hashlib.sha256('\n'.join(entries).encode('utf-8')).hexdigest()
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b''):
-            digest.update(chunk)
-    return 'file ' + digest.hexdigest()
+    return 'file ' + sha256_file(path)
 
 
 def without_gathered_facts(variables, facts):
@@ -91,9 +87,7 @@ class ActionModule(ActionBase):
         if not args.get('role'):
             raise AnsibleActionFail('fast_path: role is required')
         if state in ('probe', 'invalidate'):
-            module_args = dict((k, v) for k, v in args.items() if k in ('role', 'state', 'stamp_dir'))
-            result.update(self._execute_module('dhcpops.kea.fast_path', module_args=module_args,
-                                               task_vars=task_vars))
+            result.update(self.module(args, task_vars))
             return result
         if state == 'compare':
             result.update(self.compare(args, task_vars))
@@ -103,20 +97,21 @@ class ActionModule(ActionBase):
                 inputs = self.inputs(args, task_vars, salt=binascii.hexlify(os.urandom(16)).decode())
             except Unavailable as exc:
                 # Not recordable: invalidate, so that the next run converges in full.
-                module_args = dict(role=args['role'], state='invalidate')
-                if args.get('stamp_dir'):
-                    module_args['stamp_dir'] = args['stamp_dir']
-                result.update(self._execute_module('dhcpops.kea.fast_path', module_args=module_args,
-                                                   task_vars=task_vars))
+                result.update(self.module(dict(args, state='invalidate'), task_vars))
                 result.update(recorded=False, msg='no stamp recorded: %s' % exc)
                 return result
-            module_args = dict((k, v) for k, v in args.items()
-                               if k in ('role', 'state', 'paths', 'listings', 'services', 'packages', 'stamp_dir'))
-            module_args['inputs'] = inputs
-            result.update(self._execute_module('dhcpops.kea.fast_path', module_args=module_args,
-                                               task_vars=task_vars))
+            result.update(self.module(args, task_vars, inputs=inputs))
             return result
         raise AnsibleActionFail('fast_path: state must be one of probe, compare, invalidate, record; got %r' % (state,))
+
+    def module(self, args, task_vars, **extra):
+        """Run the module on the host with the options of args that it reads in that state."""
+        keys = ('role', 'state', 'stamp_dir')
+        if args['state'] == 'record':
+            keys += ('paths', 'listings', 'services', 'packages')
+        module_args = dict((k, v) for k, v in args.items() if k in keys)
+        module_args.update(extra)
+        return self._execute_module('dhcpops.kea.fast_path', module_args=module_args, task_vars=task_vars)
 
     def compare(self, args, task_vars):
         probe = args.get('probe')

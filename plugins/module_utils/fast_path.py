@@ -59,6 +59,15 @@ def keyed_digest(salt, value):
     return hmac.new(bytes(bytearray.fromhex(salt)), blob, hashlib.sha256).hexdigest()
 
 
+def sha256_file(path):
+    """Hex sha256 of a file's content, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _file_entry(path, st):
     mode = '%o:%d:%d' % (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
     if stat.S_ISLNK(st.st_mode):
@@ -67,11 +76,7 @@ def _file_entry(path, st):
         return 'dir %s' % mode
     if not stat.S_ISREG(st.st_mode):
         return 'special %s' % mode
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b''):
-            digest.update(chunk)
-    return 'file %s %s' % (digest.hexdigest(), mode)
+    return 'file %s %s' % (sha256_file(path), mode)
 
 
 def fingerprint_path(path):
