@@ -77,7 +77,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(('role', 'state', 'probe', 'peers', 'files', 'prefixes', 'max_age', 'paths',
-                             'listings', 'services', 'packages', 'stamp_dir'))
+                             'listings', 'services', 'packages', 'invalidate', 'stamp_dir'))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -107,7 +107,9 @@ class ActionModule(ActionBase):
     def module(self, args, task_vars, **extra):
         """Run the module on the host with the options of args that it reads in that state."""
         keys = ('role', 'state', 'stamp_dir')
-        if args['state'] == 'record':
+        if args['state'] == 'probe':
+            keys += ('invalidate',)
+        elif args['state'] == 'record':
             keys += ('paths', 'listings', 'services', 'packages')
         module_args = dict((k, v) for k, v in args.items() if k in keys)
         module_args.update(extra)

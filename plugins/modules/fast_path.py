@@ -104,6 +104,12 @@ options:
   inputs:
     description: Internal. The keyed digests of the inputs that the action plugin passes to V(record).
     type: dict
+  invalidate:
+    description:
+      - For V(probe), also remove the stamp, as V(invalidate) does, in the same call. The collection's roles set it
+        when their fast path is off, so that the full run that follows needs no separate V(invalidate).
+    type: bool
+    default: false
   stamp_dir:
     description: Directory of the stamps on the host.
     type: path
@@ -159,6 +165,10 @@ reasons:
   type: list
   elements: str
   sample: ["no stamp: this role has not finished a full run here since the last change", "file /etc/kea/kea-dhcp4.conf changed since the last run"]
+invalidated:
+  description: V(probe) - whether the probe removed the stamp (O(invalidate), not in check mode).
+  returned: state is probe
+  type: bool
 stamp:
   description: V(probe) - what the stamp says.
   returned: state is probe
@@ -319,8 +329,13 @@ def probe(module):
     path = stamp_path(module)
     facts = host_facts(module)
     stamp = read_stamp(path)
+    # With invalidate (the fast path is off), the full run that follows
+    # needs no stamp: it is read first, for the reasons, then removed.
+    invalidated = bool(module.params['invalidate'] and not module.check_mode)
+    if invalidated:
+        remove_stamp(module, path)
     if stamp is None:
-        module.exit_json(changed=False, ansible_facts=dict(dhcpops_kea_host=facts),
+        module.exit_json(changed=False, ansible_facts=dict(dhcpops_kea_host=facts), invalidated=invalidated,
                          stamp=dict(found=False), reasons=[
                              'no stamp: this role has not finished a full run here since the last change'])
     recorded = stamp.get('host', {})
@@ -334,17 +349,22 @@ def probe(module):
             reasons.append('service %s changed: %s (was %s)' % (unit, state, recorded.get('service_states', {}).get(unit)))
     reasons.extend(compare_entries('package', recorded.get('package_versions', {}), now['packages']))
     module.exit_json(changed=False, ansible_facts=dict(dhcpops_kea_host=facts), reasons=reasons,
-                     stamp=dict(found=True, age=int(time.time() - stamp.get('recorded', 0)),
-                                inputs=stamp.get('inputs', {})))
+                     invalidated=invalidated, stamp=dict(found=True, age=int(time.time() - stamp.get('recorded', 0)),
+                                                         inputs=stamp.get('inputs', {})))
 
 
-def invalidate(module):
-    path = stamp_path(module)
-    if not module.check_mode and os.path.exists(path):
+def remove_stamp(module, path):
+    if os.path.exists(path):
         try:
             os.unlink(path)
         except OSError as exc:
             module.fail_json(msg='fast_path: cannot remove the stamp %s: %s' % (path, to_native(exc)))
+
+
+def invalidate(module):
+    path = stamp_path(module)
+    if not module.check_mode:
+        remove_stamp(module, path)
     module.exit_json(changed=False)
 
 
@@ -405,6 +425,7 @@ def main():
             services=dict(type='list', elements='str', default=[]),
             packages=dict(type='list', elements='str', default=[]),
             inputs=dict(type='dict'),
+            invalidate=dict(type='bool', default=False),
             stamp_dir=dict(type='path', default='/var/lib/dhcpops-kea/fast-path'),
         ),
         supports_check_mode=True,

@@ -55,7 +55,11 @@ PLAYBOOK = """
     managed: "%(tmp)s/managed/{{ inventory_hostname }}"
   tasks:
     - name: Probe
-      dhcpops.kea.fast_path: {role: kea_dhcp4, state: probe, stamp_dir: "{{ stamp_dir }}"}
+      dhcpops.kea.fast_path:
+        role: kea_dhcp4
+        state: probe
+        stamp_dir: "{{ stamp_dir }}"
+        invalidate: "{{ probe_invalidates | default(false) | bool }}"
       register: probe
     - name: Compare
       dhcpops.kea.fast_path:
@@ -208,3 +212,14 @@ def test_max_age_and_invalidate_and_check_mode(site):
     play(site, '-e', 'invalidate=true')
     result = play(site)
     assert decision(result, 'a')[1] == ['no stamp: this role has not finished a full run here since the last change']
+    # The probe removes it itself when told to (a role whose fast path is
+    # off), after reading it; never in check mode.
+    full_run(site)
+    result = play(site, '--check', '-e', 'probe_invalidates=true')
+    assert result['a']['Probe']['invalidated'] is False
+    assert (site / 'stamps' / 'a' / 'kea_dhcp4.json').read_text()
+    result = play(site, '-e', 'probe_invalidates=true')
+    assert result['a']['Probe']['invalidated'] is True and result['a']['Probe']['stamp']['found'] is True
+    assert not (site / 'stamps' / 'a' / 'kea_dhcp4.json').exists()
+    assert result['b']['Probe']['invalidated'] is True
+    assert decision(play(site), 'b')[0] is False
