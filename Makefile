@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 RELEASES ?= bookworm trixie forky
 
-.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench bench-smoke bench-smoke-ci plots clean
+.PHONY: help setup host venv collection-link images docs lint sanity units integration molecule artifact consumer test lab lab-status lab-destroy bench bench-smoke static-and-bench-smoke plots clean
 
 help:
 	@echo "make lab         deploy the HA pair, PostgreSQL and kea-exporter into local containers with site.yml and prove DHCP works"
@@ -23,8 +23,7 @@ help:
 	@echo "make docs        regenerate docs/reference from the argument specs and module docs"
 	@echo "make artifact / consumer: the built collection alone, and a collection that depends on it"
 	@echo "make bench       every benchmark, full size (not part of CI; see docs/benchmarks.md)"
-	@echo "make bench-smoke every benchmark at its smallest size (about 20 minutes)"
-	@echo "make bench-smoke-ci the benchmark smoke that make test runs (about 10 s)"
+	@echo "make bench-smoke every benchmark at its smallest size, and the figures (about 8 minutes; part of make test)"
 	@echo "make plots       redraw the figures of docs/benchmarks.md from benchmarks/results"
 
 setup: host venv collection-link
@@ -89,16 +88,32 @@ artifact: venv images
 consumer: venv images
 	bash scripts/ci/consumer.sh
 
-# The benchmark that fits CI's budget, at its smallest size (about 10 s), so
-# that it never rots; the ones that deploy containers of their own (about
-# 20 minutes together) run with `make bench-smoke`.
-bench-smoke-ci: venv collection-link images
-	source scripts/lab/env.sh
-	tmp=$$(mktemp -d)
-	$(PY) benchmarks/config_pipeline.py --sizes 500 --repeat 1 --out $$tmp/config_pipeline.json
-	rm -rf "$$tmp"
+# Every benchmark at its smallest size, then the figures, into a temporary
+# directory (scripts/ci/bench-smoke.sh, about 8 minutes), so that none of
+# them rots. `make test` runs it beside the static gates.
+bench-smoke: setup images $(VENV)/.bench-installed
+	bash scripts/ci/bench-smoke.sh
 
-test: setup images lint sanity units artifact integration bench-smoke-ci molecule consumer
+# The static gates are CPU-bound; the benchmark smokes mostly wait on podman
+# exec. They run side by side, the smokes' output in .cache/bench-smoke.log
+# (printed when they fail). A failing gate stops the smokes, which remove
+# their containers on the way out.
+static-and-bench-smoke: setup images $(VENV)/.bench-installed
+	mkdir -p .cache
+	log=.cache/bench-smoke.log
+	bash scripts/ci/bench-smoke.sh > "$$log" 2>&1 &
+	smoke=$$!
+	trap 'kill -TERM $$smoke 2>/dev/null || true; wait $$smoke 2>/dev/null || true' EXIT
+	$(MAKE) --no-print-directory lint sanity units artifact integration
+	trap - EXIT
+	if ! wait $$smoke; then
+		tail -n 200 "$$log"
+		echo "bench-smoke failed; the whole output is in $$log"
+		exit 1
+	fi
+	grep '^bench-smoke.sh: ' "$$log"
+
+test: setup images static-and-bench-smoke molecule consumer
 
 lab: setup images
 	bash scripts/lab/lab.sh up
@@ -121,18 +136,6 @@ bench: setup images $(VENV)/.bench-installed
 	$(PY) benchmarks/dhcp_service.py
 	$(PY) benchmarks/reservations_sync.py
 	$(PY) benchmarks/ansible_cost.py
-	$(PY) benchmarks/plots.py
-
-# Every benchmark at its smallest size, so that none of them rots (about
-# 20 minutes: each deploys containers of its own). Results go to the
-# temporary directory, never over the recorded ones.
-bench-smoke: setup images $(VENV)/.bench-installed
-	source scripts/lab/env.sh
-	tmp=$$(mktemp -d)
-	$(PY) benchmarks/config_pipeline.py --sizes 500 --repeat 1 --out $$tmp/config_pipeline.json
-	$(PY) benchmarks/dhcp_service.py --smoke --out $$tmp/dhcp_service.json
-	$(PY) benchmarks/reservations_sync.py --smoke
-	$(PY) benchmarks/ansible_cost.py --smoke --out $$tmp/ansible_cost.json
 	$(PY) benchmarks/plots.py
 
 # Only the figures, from the results already recorded.

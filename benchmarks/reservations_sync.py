@@ -114,6 +114,7 @@ def write(path, data):
 
 
 def main():
+    ds.exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--reservations', type=int, default=10000)
     parser.add_argument('--repeats', type=int, default=3)

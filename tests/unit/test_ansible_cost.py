@@ -203,6 +203,13 @@ def test_summary_takes_ratios_per_repeat():
     # A failed rollout does not count in the figures, and is counted apart.
     assert summ['rolling_s'] == 80.0 and summ['rolling_pair_s'] == 32.0 and summ['rolling_drop_pct'] == 0.1
     assert summ['rolling_failed'] == 1
+    # No run with the fast path off in it (--no-full, --smoke): no figure for it.
+    assert summ['rerun_full_s'] is None and summ['ratio_full_to_ping'] is None
+    size['rerun_full'] = run(120.0)
+    summ = cost.summarize(size)
+    assert summ['rerun_full_s'] == 120.0 and summ['ratio_full_to_ping'] == 20.0
+    size['rerun_full'] = None
+    assert cost.summarize(size)['rerun_full_s'] is None
 
 
 def test_overall_growth():
