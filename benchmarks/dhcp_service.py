@@ -16,8 +16,10 @@ containers this script creates on its own network (dhcpops-bench,
   ha          the hot-standby pair on the shared database, roles' defaults, load
               through the primary
 
-Load is perfdhcp (Debian's kea-admin) in a client container, relayed (unicast
-to the server, the client's address as giaddr), at fixed rates searched
+Load is perfdhcp (Debian's kea-admin) in a client container, at nice 19 so
+that it yields the two shared cores to the server's processes (as a load
+generator on cores of its own would; --perfdhcp-nice 0 for equal priority),
+relayed (unicast to the server, the client's address as giaddr), at fixed rates searched
 upward, many distinct clients; lease4 is emptied and Kea restarted before
 every run. A rate passes when fewer than 1 % of the 4-way exchanges started
 (DISCOVERs sent) did not end with an ACK. The figure per configuration is
@@ -47,6 +49,7 @@ import platform
 import re
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -133,6 +136,14 @@ PLAYBOOK = '''---
   roles:
     - role: dhcpops.kea.kea_dhcp4
 '''
+
+
+def exit_on_sigterm():
+    """A TERM (a CI job stopping the run) ends the script as Ctrl-C does: the
+    finally blocks remove the containers and the temporary files."""
+    def _exit(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, _exit)
 
 
 def log(msg):
@@ -530,8 +541,14 @@ class Bench:
         self.wait_ready()
 
     def perfdhcp_argv(self, rate, seconds):
-        return ['podman', 'exec', CLIENT, 'perfdhcp', '-4', '-r', str(rate), '-p', str(seconds),
-                '-R', str(CLIENT_RANGE), '-b', 'mac=%s' % MAC_BASE, '-W', '1000000', ADDRESSES[KEA1]]
+        # --perfdhcp-nice: the load generator yields the shared cores to the
+        # server's processes (as if it had cores of its own); a --variant
+        # may set its own.
+        level = CONFIGS[self.config].get('perfdhcp_nice', self.opts.perfdhcp_nice)
+        nice = ['nice', '-n', str(level)] if level else []
+        return ['podman', 'exec', CLIENT] + nice + [
+            'perfdhcp', '-4', '-r', str(rate), '-p', str(seconds), '-R', str(CLIENT_RANGE),
+            '-b', 'mac=%s' % MAC_BASE, '-W', '1000000', ADDRESSES[KEA1]]
 
     def run(self, rate, seconds):
         """One run at a fixed rate: perfdhcp's figures, CPU, and what the database saw."""
@@ -660,7 +677,8 @@ class Bench:
                 lease_database=dict((k, v) for k, v in dhcp4['lease-database'].items() if k != 'password'),
                 loggers=[(lg.get('name'), lg.get('severity')) for lg in dhcp4.get('loggers', [])],
                 hooks=hooks, ha=ha)
-        out = dict(what=CONFIGS[self.config]['what'], vars=CONFIGS[self.config]['vars'], kea=peers)
+        out = dict(what=CONFIGS[self.config]['what'], vars=CONFIGS[self.config]['vars'], kea=peers,
+                   perfdhcp_nice=CONFIGS[self.config].get('perfdhcp_nice', self.opts.perfdhcp_nice))
         if CONFIGS[self.config]['pg']:
             out['postgresql'] = self.db.settings()
             out['postgresql_dropin'] = self.lab.sh(
@@ -811,13 +829,18 @@ def parse_variant(text):
     if base not in CONFIGS:
         raise SystemExit('--variant %s: unknown base %s' % (name, base))
     spec = dict(CONFIGS[base])
-    spec['vars'] = dict(spec['vars'], **json.loads(extra))
+    extra_vars = json.loads(extra)
+    # Not a role variable: the niceness of perfdhcp for this configuration.
+    if 'perfdhcp_nice' in extra_vars:
+        spec['perfdhcp_nice'] = int(extra_vars.pop('perfdhcp_nice'))
+    spec['vars'] = dict(spec['vars'], **extra_vars)
     spec['what'] = '%s with %s' % (base, extra)
     spec['base'] = base
     return name, spec
 
 
 def main():
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--configs', default=','.join(CONFIG_ORDER),
                         help='comma-separated, from %s (and --variant names)' % ', '.join(CONFIG_ORDER))
@@ -832,6 +855,10 @@ def main():
                         help='an extra configuration: BASE plus these role variables (tuning experiments)')
     parser.add_argument('--smoke', action='store_true',
                         help='memfile + pg-tuned, one rate (100/s), one repeat, 5 s runs, no soak')
+    parser.add_argument('--perfdhcp-nice', type=int, default=19, metavar='N',
+                        help='niceness of perfdhcp (default 19: it yields the shared cores to Kea and PostgreSQL, '
+                             'as a load generator on cores of its own would; 0: equal priority). A --variant may '
+                             'set its own with the key perfdhcp_nice in its JSON')
     parser.add_argument('--no-fsync-probe', action='store_true', help="skip pg_test_fsync on the database disk")
     parser.add_argument('--no-interleave', dest='interleave', action='store_false',
                         help='all searches of a configuration in a row (default: one per configuration per round)')
@@ -887,7 +914,8 @@ def main():
         db = Database(secrets_['kea_postgresql_db_password']) if needs_pg else None
         bench = Bench(lab, api, db, opts)
         result.update(configs={}, ladder=ladder, refine=opts.refine, repeats=opts.repeats, seconds=opts.seconds,
-                      drop_limit_pct=100 * DROP_LIMIT, clients_range=CLIENT_RANGE, lease_subnet=LEASE_SUBNET)
+                      drop_limit_pct=100 * DROP_LIMIT, clients_range=CLIENT_RANGE, lease_subnet=LEASE_SUBNET,
+                      perfdhcp_nice=opts.perfdhcp_nice)
         # Rounds: with --interleave (default) every round deploys each
         # configuration in turn and runs one search, so that a change in the
         # machine's load (other users) falls on all of them alike; every
@@ -979,6 +1007,8 @@ def main():
                 argv += ['--soak-rate', str(opts.soak_rate)]
             if not opts.interleave:
                 argv.append('--no-interleave')
+            if opts.perfdhcp_nice != parser.get_default('perfdhcp_nice'):
+                argv += ['--perfdhcp-nice', str(opts.perfdhcp_nice)]
             for text in opts.variant:
                 argv += ['--variant', "'%s'" % text]
         result['command'] = 'source scripts/lab/env.sh && ' + ' '.join(argv)
