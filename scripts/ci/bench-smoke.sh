@@ -12,7 +12,7 @@
 #   plots              every figure, from the results above
 #
 # Each script deploys containers of its own on a network of its own and
-# removes them at the end. About 8 minutes on two cores; `make test` runs it
+# removes them at the end. About 9 minutes on two cores; `make test` runs it
 # beside the static gates, which need the CPU while it mostly waits on
 # podman exec.
 #
@@ -46,6 +46,12 @@ stop() {
 trap stop TERM INT
 
 summary=()
+report() {
+    local line
+    for line in "${summary[@]}"; do
+        echo "${ci_name}: ${line}"
+    done
+}
 run() {
     local name=$1 began status
     shift
@@ -58,7 +64,7 @@ run() {
     current=
     summary+=("${name}: $([[ ${status} -eq 0 ]] && echo passed || echo "FAILED (exit ${status})") in $(( $(date +%s) - began )) s")
     if [[ ${status} -ne 0 ]]; then
-        printf '%s: %s\n' "${ci_name}" "${summary[@]}"
+        report
         fail "${name} failed; its output is above"
     fi
 }
@@ -70,5 +76,5 @@ run ansible_cost benchmarks/ansible_cost.py --smoke --out "${work}/ansible_cost.
 run plots benchmarks/plots.py --results "${work}" --out "${work}/images"
 ls "${work}/images"/*.png >/dev/null
 
-printf '%s: %s\n' "${ci_name}" "${summary[@]}"
+report
 echo "${ci_name}: passed in $(( $(date +%s) - start )) s"

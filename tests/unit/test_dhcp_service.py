@@ -54,3 +54,11 @@ def test_perfdhcp_nice_in_a_variant_is_no_role_variable(configs):
 def test_an_unknown_base_is_refused(configs):
     with pytest.raises(SystemExit, match='unknown base nosuch'):
         ds.parse_variant('x=nosuch:{}')
+
+
+def test_a_twin_that_differs_only_in_niceness_shares_the_deployment(configs):
+    name, spec = ds.parse_variant('tuned-eq=pg-tuned:{"perfdhcp_nice": 0}')
+    configs[name] = spec
+    assert ds.same_deployment('tuned-eq', 'pg-tuned')
+    assert not ds.same_deployment('pg-untuned', 'pg-tuned')
+    assert not ds.same_deployment('pg-tuned', 'ha')
