@@ -101,6 +101,8 @@ bench-smoke: setup images $(VENV)/.bench-installed
 # finished. The smokes' output is in .cache/bench-smoke.log, printed when they
 # fail; a failing gate beside them stops them, and they remove their
 # containers on the way out.
+# Beware: `make -n test` runs this recipe for real (with .ONESHELL the whole
+# recipe is one line, and it holds $(MAKE)).
 BESIDE_SMOKE ?= postgresql
 AFTER_SMOKE ?= default ha monitoring
 

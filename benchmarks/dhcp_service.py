@@ -16,10 +16,10 @@ containers this script creates on its own network (dhcpops-bench,
   ha          the hot-standby pair on the shared database, roles' defaults, load
               through the primary
 
-Load is perfdhcp (Debian's kea-admin) in a client container, at nice 19 so
-that it yields the two shared cores to the server's processes (as a load
-generator on cores of its own would; --perfdhcp-nice 0 for equal priority),
-relayed (unicast to the server, the client's address as giaddr), at fixed rates searched
+Load is perfdhcp (Debian's kea-admin) in a client container, at the same
+priority as the server's processes (--perfdhcp-nice to lower it; it made no
+difference here, docs/benchmarks.md), relayed (unicast to the server, the
+client's address as giaddr), at fixed rates searched
 upward, many distinct clients; lease4 is emptied and Kea restarted before
 every run. A rate passes when fewer than 1 % of the 4-way exchanges started
 (DISCOVERs sent) did not end with an ACK. The figure per configuration is
@@ -547,9 +547,8 @@ class Bench:
         self.wait_ready()
 
     def perfdhcp_argv(self, rate, seconds):
-        # --perfdhcp-nice: the load generator yields the shared cores to the
-        # server's processes (as if it had cores of its own); a --variant
-        # may set its own.
+        # --perfdhcp-nice: the load generator may yield the shared cores to
+        # the server's processes; a --variant may set its own.
         level = CONFIGS[self.config].get('perfdhcp_nice', self.opts.perfdhcp_nice)
         nice = ['nice', '-n', str(level)] if level else []
         return ['podman', 'exec', CLIENT] + nice + [
@@ -861,10 +860,10 @@ def main():
                         help='an extra configuration: BASE plus these role variables (tuning experiments)')
     parser.add_argument('--smoke', action='store_true',
                         help='memfile + pg-tuned, one rate (100/s), one repeat, 5 s runs, no soak')
-    parser.add_argument('--perfdhcp-nice', type=int, default=19, metavar='N',
-                        help='niceness of perfdhcp (default 19: it yields the shared cores to Kea and PostgreSQL, '
-                             'as a load generator on cores of its own would; 0: equal priority). A --variant may '
-                             'set its own with the key perfdhcp_nice in its JSON')
+    parser.add_argument('--perfdhcp-nice', type=int, default=0, metavar='N',
+                        help='niceness of perfdhcp (1-19: it yields the shared cores to Kea and PostgreSQL; '
+                             'measured on 2026-11-29, 19 made no difference). A --variant may set its own with '
+                             'the key perfdhcp_nice in its JSON')
     parser.add_argument('--no-fsync-probe', action='store_true', help="skip pg_test_fsync on the database disk")
     parser.add_argument('--no-interleave', dest='interleave', action='store_false',
                         help='all searches of a configuration in a row (default: one per configuration per round)')
