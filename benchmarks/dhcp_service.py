@@ -508,6 +508,11 @@ class Bench:
         self.config = None
 
     @property
+    def perfdhcp_nice(self):
+        """The configuration's niceness of perfdhcp (a --variant's), else --perfdhcp-nice."""
+        return CONFIGS[self.config].get('perfdhcp_nice', self.opts.perfdhcp_nice)
+
+    @property
     def peers(self):
         return [KEA1, KEA2] if CONFIGS[self.config]['ha'] else [KEA1]
 
@@ -549,8 +554,7 @@ class Bench:
     def perfdhcp_argv(self, rate, seconds):
         # --perfdhcp-nice: the load generator may yield the shared cores to
         # the server's processes; a --variant may set its own.
-        level = CONFIGS[self.config].get('perfdhcp_nice', self.opts.perfdhcp_nice)
-        nice = ['nice', '-n', str(level)] if level else []
+        nice = ['nice', '-n', str(self.perfdhcp_nice)] if self.perfdhcp_nice else []
         return ['podman', 'exec', CLIENT] + nice + [
             'perfdhcp', '-4', '-r', str(rate), '-p', str(seconds), '-R', str(CLIENT_RANGE),
             '-b', 'mac=%s' % MAC_BASE, '-W', '1000000', ADDRESSES[KEA1]]
@@ -683,7 +687,7 @@ class Bench:
                 loggers=[(lg.get('name'), lg.get('severity')) for lg in dhcp4.get('loggers', [])],
                 hooks=hooks, ha=ha)
         out = dict(what=CONFIGS[self.config]['what'], vars=CONFIGS[self.config]['vars'], kea=peers,
-                   perfdhcp_nice=CONFIGS[self.config].get('perfdhcp_nice', self.opts.perfdhcp_nice))
+                   perfdhcp_nice=self.perfdhcp_nice)
         if CONFIGS[self.config]['pg']:
             out['postgresql'] = self.db.settings()
             out['postgresql_dropin'] = self.lab.sh(

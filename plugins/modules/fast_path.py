@@ -330,7 +330,8 @@ def probe(module):
     facts = host_facts(module)
     stamp = read_stamp(path)
     # With invalidate (the fast path is off), the full run that follows
-    # needs no stamp: it is read first, for the reasons, then removed.
+    # needs no stamp: it is read first, then removed, and the host is not
+    # compared with it (every task runs anyway).
     invalidated = bool(module.params['invalidate'] and not module.check_mode)
     if invalidated:
         remove_stamp(module, path)
@@ -338,6 +339,10 @@ def probe(module):
         module.exit_json(changed=False, ansible_facts=dict(dhcpops_kea_host=facts), invalidated=invalidated,
                          stamp=dict(found=False), reasons=[
                              'no stamp: this role has not finished a full run here since the last change'])
+    found = dict(found=True, age=int(time.time() - stamp.get('recorded', 0)), inputs=stamp.get('inputs', {}))
+    if invalidated:
+        module.exit_json(changed=False, ansible_facts=dict(dhcpops_kea_host=facts), invalidated=True, stamp=found,
+                         reasons=['stamp removed (invalidate): a full run follows'])
     recorded = stamp.get('host', {})
     now = host_state(module, recorded.get('paths', []), recorded.get('listings', []),
                      recorded.get('services', []), recorded.get('packages', []))
@@ -349,8 +354,7 @@ def probe(module):
             reasons.append('service %s changed: %s (was %s)' % (unit, state, recorded.get('service_states', {}).get(unit)))
     reasons.extend(compare_entries('package', recorded.get('package_versions', {}), now['packages']))
     module.exit_json(changed=False, ansible_facts=dict(dhcpops_kea_host=facts), reasons=reasons,
-                     invalidated=invalidated, stamp=dict(found=True, age=int(time.time() - stamp.get('recorded', 0)),
-                                                         inputs=stamp.get('inputs', {})))
+                     invalidated=False, stamp=found)
 
 
 def remove_stamp(module, path):

@@ -220,6 +220,7 @@ def test_max_age_and_invalidate_and_check_mode(site):
     assert (site / 'stamps' / 'a' / 'kea_dhcp4.json').read_text()
     result = play(site, '-e', 'probe_invalidates=true')
     assert result['a']['Probe']['invalidated'] is True and result['a']['Probe']['stamp']['found'] is True
+    assert decision(result, 'a') == (False, ['stamp removed (invalidate): a full run follows'])
     assert not (site / 'stamps' / 'a' / 'kea_dhcp4.json').exists()
     assert result['b']['Probe']['invalidated'] is True
     assert decision(play(site), 'b')[0] is False
