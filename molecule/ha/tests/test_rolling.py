@@ -50,7 +50,12 @@ kea_dhcp4_subnets:
     option-data:
       - {name: routers, data: "{{ lab_net }}.1"}
       - {name: domain-name, data: rolled.lab.example}
+# Not the rollout's business (a systemd drop-in, applied by site.yml): the
+# rollout must leave it alone (test_rolling_reload_under_load).
+kea_dhcp4_restart_sec: 7
 """
+DROPIN = "/etc/systemd/system/kea-dhcp4-server.service.d/50-dhcpops-restart.conf"
+STAMP = "/var/lib/dhcpops-kea/fast-path/kea_dhcp4.json"
 
 
 def run_rollout(lab, tmp_path, change, *extra):
@@ -167,6 +172,14 @@ def pair_normal(lab):
 
 
 def test_rolling_reload_under_load(lab, hosts, tmp_path, pair_normal):
+    dropins = dict((p, hosts[p].file(DROPIN).content_string) for p in lab.peers)
+    assert all("RestartSec=5" in text for text in dropins.values()), dropins
+    # Earlier runs here (reservations) may have removed the stamps already:
+    # a stand-in makes sure this rollout is the one that removes them.
+    for peer in lab.peers:
+        if not hosts[peer].file(STAMP).exists:
+            hosts[peer].run_test("mkdir -p %s && echo '{}' > %s" % (STAMP.rsplit("/", 1)[0], STAMP))
+        assert hosts[peer].file(STAMP).exists, peer
     # The watch first: it has both peers' counters before the first DHCPACK.
     with AckWatch(lab) as watch, Load(hosts[lab.client], RATE) as load:
         rc, seconds, output = run_rollout(lab, tmp_path, CHANGE)
@@ -192,6 +205,11 @@ def test_rolling_reload_under_load(lab, hosts, tmp_path, pair_normal):
         assert options.get("domain-name") == "rolled.lab.example", (peer, options)
     seconds, states = lab.wait_states(dict((p, lab.normal_state) for p in lab.peers), 30)
     assert seconds is not None, states
+    # A rollout changes kea-dhcp4.conf only: the drop-in waits for site.yml,
+    # whose next run is a full one (no fast-path stamp left to skip it).
+    for peer in lab.peers:
+        assert hosts[peer].file(DROPIN).content_string == dropins[peer], peer
+        assert not hosts[peer].file(STAMP).exists, peer
     # The rollout's data set has no reservations file: the reservation that
     # test_reservations.py left in kea-dhcp4.conf (config path) went with it,
     # and the real client gets an address from a pool again.
