@@ -43,7 +43,9 @@ profile_tasks reports them.
 The connection is containers.podman.podman, which has no pipelining: every
 module is copied into the container and run by a separate `podman exec`.
 ansible.cfg turns pipelining on for SSH, where a real site would see fewer
-round trips per task than here.
+round trips per task than here. `--connection pipe` measures that case: the
+lab-only connection in benchmarks/connection_plugins hands each module to
+the container's Python on standard input, one `podman exec -i` per module.
 
 Reproduce with:
 
@@ -159,11 +161,20 @@ def pair_subnet(pair):
             'option-data': [{'name': 'routers', 'data': net + '.1'}]}
 
 
-def inventory(pairs, domain, exporter, wheelhouse=WHEELHOUSE):
+# --connection: the Ansible connection plugin, and how the results describe it.
+CONNECTIONS = {
+    'podman': ('containers.podman.podman', 'containers.podman.podman (no pipelining: a module is copied, then run, '
+                                           'with podman exec per task and host)'),
+    'pipe': ('podman_pipe', 'podman_pipe (benchmarks/connection_plugins: pipelining, one podman exec -i per module, '
+                            'as SSH with pipelining)'),
+}
+
+
+def inventory(pairs, domain, exporter, wheelhouse=WHEELHOUSE, connection='podman'):
     """The lab's inventory (examples/lab) with N pairs, as one dict; secrets come apart (-e @secrets.json)."""
     kea_hosts = [h for p in range(1, pairs + 1) for h in pair_hosts(p)]
     common = {
-        'ansible_connection': 'containers.podman.podman',
+        'ansible_connection': CONNECTIONS[connection][0],
         # The containers have no sudo; root becomes postgres with su.
         'ansible_become_method': 'ansible.builtin.su',
         'kea_dhcp4_interfaces': ['eth0'],
@@ -465,7 +476,8 @@ class Runner:
                         ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.cache', 'collections'),
                         ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_RETRY_FILES_ENABLED='0',
                         ANSIBLE_CALLBACKS_ENABLED='ansible.posix.profile_tasks',
-                        PROFILE_TASKS_TASK_OUTPUT_LIMIT='all', PROFILE_TASKS_SORT_ORDER='descending')
+                        PROFILE_TASKS_TASK_OUTPUT_LIMIT='all', PROFILE_TASKS_SORT_ORDER='descending',
+                        ANSIBLE_CONNECTION_PLUGINS=os.path.join(HERE, 'connection_plugins'))
         self.count = 0
 
     def run(self, label, playbook, inventory_path, extra=(), timeout=3600):
@@ -585,7 +597,7 @@ class Bench:
 
     def write_inventory(self, pairs):
         path = os.path.join(self.work, 'inventory-%d.json' % pairs)
-        write_json(path, inventory(pairs, self.domain, self.exporter))
+        write_json(path, inventory(pairs, self.domain, self.exporter, connection=self.opts.connection))
         return path
 
     def prepare_client(self, inv):
@@ -703,9 +715,9 @@ def print_table(result):
     if not sizes:
         print('\nno pair count finished')
         return
-    print('\nThe cost of running Ansible (connection containers.podman.podman: no pipelining), '
+    print('\nThe cost of running Ansible (connection %s), '
           '%d cores (%s), load %s -> %s, median of %d' % (
-              result['machine']['nproc'], result['machine']['cpu_model'], result['machine']['loadavg_start'],
+              result['connection'].split(' (')[0], result['machine']['nproc'], result['machine']['cpu_model'], result['machine']['loadavg_start'],
               result['machine'].get('loadavg_end'), result['repeats']))
     row = '%5s %5s %9s %9s %7s %9s %8s %10s %8s %9s %9s %9s %10s %8s'
     print(row % ('pairs', 'kea', 'fresh s', 'rerun s', 'changed', 'ping s', 'raw s', 'rerun/ping', 'rerun/raw',
@@ -741,6 +753,9 @@ def main():
     parser.add_argument('--no-full', dest='full', action='store_false',
                         help='skip the no-change run with the fast path off (every task of every role)')
     parser.add_argument('--smoke', action='store_true', help='1 pair, 1 repeat, no run with the fast path off')
+    parser.add_argument('--connection', choices=sorted(CONNECTIONS), default='podman',
+                        help='podman: containers.podman.podman (default); pipe: the same containers with pipelining '
+                             '(benchmarks/connection_plugins), as SSH with pipelining')
     parser.add_argument('--keep', action='store_true', help='keep the containers and the network')
     parser.add_argument('--reuse', action='store_true', help='use the containers an earlier --keep left')
     parser.add_argument('--logs', help='copy every ansible-playbook output (secrets masked) into this folder')
@@ -768,8 +783,7 @@ def main():
     lab = Lab(opts.image, init, boot_flags, secrets_, opts.keep)
     started = time.time()
     result = dict(machine=machine(), started=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                  connection='containers.podman.podman (no pipelining: a module is copied, then run, '
-                             'with podman exec per task and host)',
+                  connection=CONNECTIONS[opts.connection][1],
                   pairs=counts, repeats=opts.repeats, load_rate=opts.load_rate if opts.rolling else None,
                   load_clients=LOAD_CLIENTS, exporter=opts.exporter, rolling=opts.rolling, sizes=[])
     exit_code = 0
@@ -817,6 +831,8 @@ def main():
             argv.append('--no-full')
         if not opts.exporter:
             argv.append('--no-exporter')
+        if opts.connection != 'podman':
+            argv += ['--connection', opts.connection]
         result['command'] = 'source scripts/lab/env.sh && ' + ' '.join(argv)
         print_table(result)
         os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)

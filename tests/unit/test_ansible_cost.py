@@ -269,3 +269,13 @@ def test_inventory_without_exporter():
     inv = cost.inventory(1, 'x.lab.example', exporter=False)['all']
     assert inv['children']['kea_exporters'] == {'hosts': {}}
     assert not [k for k in inv['vars'] if k.startswith('kea_exporter')]
+
+
+@pytest.mark.parametrize('connection', sorted(cost.CONNECTIONS))
+def test_inventory_connection(connection):
+    common = cost.inventory(1, 'x.lab.example', exporter=False, connection=connection)['all']['vars']
+    plugin = cost.CONNECTIONS[connection][0]
+    assert common['ansible_connection'] == plugin
+    # The lab's pipelined connection is a plugin file of its own that ansible_cost.py puts on the path.
+    if '.' not in plugin:
+        assert os.path.isfile(os.path.join(REPO, 'benchmarks', 'connection_plugins', plugin + '.py'))
