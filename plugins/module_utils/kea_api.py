@@ -37,10 +37,11 @@ from ansible_collections.dhcpops.kea.plugins.module_utils.kea_config import (
     SECRET_MASK,
     mask_secrets,
     mask_secrets_in_text,
+    parse_kea_json,
 )
 
 __all__ = ['KeaApiError', 'KeaAnswer', 'KeaApiClient', 'api_argument_spec', 'client_from_module',
-           'mask_secrets', 'SECRET_MASK', 'RESULT_OUTCOMES']
+           'load_arguments_file', 'mask_secrets', 'SECRET_MASK', 'RESULT_OUTCOMES']
 
 # Kea's result codes (src/lib/cc/command_interpreter.h).  4 exists from 2.4,
 # 5 from 3.0.4.
@@ -398,21 +399,53 @@ def read_password_file(path):
         return to_text(handle.read(), errors='surrogate_or_strict').strip()
 
 
+def load_arguments_file(path, option='arguments_file'):
+    """A command's arguments from a JSON file on the target (a Kea configuration: comments allowed).
+
+    Raises ValueError with a message naming ``option`` and the path, never the content: such a file is
+    read here rather than passed as a variable because it holds secrets.
+    """
+    try:
+        with open(path, 'rb') as handle:
+            text = to_text(handle.read(), errors='surrogate_or_strict')
+    except (IOError, OSError) as exc:
+        raise ValueError('cannot read %s %s: %s' % (option, path, getattr(exc, 'strerror', None) or to_native(exc)))
+    except UnicodeError:
+        raise ValueError('%s %s is not UTF-8 text' % (option, path))
+    parsed = parse_kea_json(text)
+    if parsed is None:
+        hint = ' (<?include?> directives are not supported)' if '<?include' in text else ''
+        raise ValueError('%s %s is not JSON%s' % (option, path, hint))
+    if not isinstance(parsed, dict):
+        raise ValueError('%s %s holds a JSON %s; Kea wants an object as arguments'
+                         % (option, path, type(parsed).__name__))
+    return parsed
+
+
+def password_from_file(module, path, option='api_password_file'):
+    """The password in a file on the target, registered with Ansible to be scrubbed; fail the module on a bad file."""
+    try:
+        password = read_password_file(path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot read %s %s: %s%s'
+                         % (option, path, getattr(exc, 'strerror', None) or to_native(exc),
+                            ' (become: true?)' if getattr(exc, 'errno', None) == errno.EACCES else ''))
+    except UnicodeError:
+        module.fail_json(msg='%s %s is not UTF-8 text' % (option, path))
+    if not password:
+        module.fail_json(msg='%s %s is empty' % (option, path))
+    # Read from a file, it is no module parameter: tell Ansible to scrub it
+    # from everything the module returns.
+    module.no_log_values.add(password)
+    return password
+
+
 def client_from_module(module):
     """Build the client from the connection options; fail the module on bad options."""
     p = module.params
     password = p.get('api_password')
     if p.get('api_password_file'):
-        try:
-            password = read_password_file(p['api_password_file'])
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='cannot read api_password_file %s: %s%s'
-                             % (p['api_password_file'], getattr(exc, 'strerror', None) or to_native(exc),
-                                ' (become: true?)' if getattr(exc, 'errno', None) == errno.EACCES else ''))
-        except UnicodeError:
-            module.fail_json(msg='api_password_file %s is not UTF-8 text' % p['api_password_file'])
-        if not password:
-            module.fail_json(msg='api_password_file %s is empty' % p['api_password_file'])
+        password = password_from_file(module, p['api_password_file'])
     if password:
         # Read from a file, it is no module parameter: tell Ansible to scrub it
         # from everything the module returns.

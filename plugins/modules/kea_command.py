@@ -160,15 +160,14 @@ skipped_in_check_mode:
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.dhcpops.kea.plugins.module_utils.kea_api import (
     KeaApiError,
     api_argument_spec,
     api_module_kwargs,
     client_from_module,
+    load_arguments_file,
 )
-from ansible_collections.dhcpops.kea.plugins.module_utils.kea_config import parse_kea_json
 
 READ_ONLY_COMMANDS = frozenset([
     'build-report', 'cache-get', 'cache-get-by-id', 'cache-size', 'class-get', 'class-list', 'config-get',
@@ -182,26 +181,6 @@ READ_ONLY_PATTERN = re.compile(r'^(?:lease4-get|leases4-get|statistic-get|reserv
 
 def is_read_only(command):
     return command in READ_ONLY_COMMANDS or READ_ONLY_PATTERN.match(command) is not None
-
-
-def load_arguments_file(module, path):
-    try:
-        with open(path, 'rb') as handle:
-            text = to_text(handle.read(), errors='surrogate_or_strict')
-    except (IOError, OSError) as exc:
-        reason = getattr(exc, 'strerror', None) or to_native(exc)
-        module.fail_json(msg='cannot read arguments_file %s: %s' % (path, reason))
-    except UnicodeError:
-        module.fail_json(msg='arguments_file %s is not UTF-8 text' % path)
-    parsed = parse_kea_json(text)
-    if parsed is None:
-        # Never quote the content: it is there because it holds secrets.
-        hint = ' (<?include?> directives are not supported)' if '<?include' in text else ''
-        module.fail_json(msg='arguments_file %s is not JSON%s' % (path, hint))
-    if not isinstance(parsed, dict):
-        module.fail_json(msg='arguments_file %s holds a JSON %s; Kea wants an object as arguments'
-                         % (path, type(parsed).__name__))
-    return parsed
 
 
 def main():
@@ -231,7 +210,10 @@ def main():
 
     arguments = module.params['arguments']
     if module.params['arguments_file']:
-        arguments = load_arguments_file(module, module.params['arguments_file'])
+        try:
+            arguments = load_arguments_file(module.params['arguments_file'])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc), **result)
 
     try:
         answer = client.command(command, arguments)

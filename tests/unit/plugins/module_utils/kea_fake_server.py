@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import base64
 import contextlib
+import copy
 import json
 import os
 import shutil
@@ -339,3 +340,45 @@ STATUS_3_0_4_PASSIVE_BACKUP = {
 STATUS_NO_HA = {'multi-threading-enabled': False, 'pid': 6, 'reload': 7, 'sockets': {'status': 'ready'},
                 'uptime': 7}
 HEARTBEAT_UNSUPPORTED = reply(2, "'ha-heartbeat' command not supported.")
+
+
+# --- A pair whose HA states follow a script -----------------------------------
+
+def status(local, partner, mode='hot-standby', in_touch=True):
+    """A Kea 3.0.4-shaped status-get answer; None as partner: never reached."""
+    arguments = copy.deepcopy(STATUS_3_0_4_HOT_STANDBY)
+    relationship = arguments['high-availability'][0]
+    relationship['ha-mode'] = mode
+    relationship['ha-servers']['local']['state'] = local
+    remote = relationship['ha-servers']['remote']
+    remote['last-state'] = partner or ''
+    remote['in-touch'] = partner is not None
+    remote['communication-interrupted'] = not in_touch
+    return reply(0, arguments=arguments)
+
+
+class ScriptedPair(object):
+    """Answers status-get from the current phase; every other HA command advances the phase."""
+
+    def __init__(self, phases, command_results=None, mode='hot-standby'):
+        self.phases = phases
+        self.phase = 0
+        self.step = 0
+        self.mode = mode
+        self.command_results = command_results or {}
+        self.lock = threading.Lock()
+
+    def __call__(self, request):
+        with self.lock:
+            if request.command == 'status-get':
+                states = self.phases[self.phase]
+                item = states[min(self.step, len(states) - 1)]
+                self.step += 1
+                if not isinstance(item, tuple):
+                    return item  # a whole answer (an error, Raw)
+                return status(item[0], item[1], self.mode, in_touch=(len(item) < 3 or item[2]))
+            result = self.command_results.get(request.command, 0)
+            if result == 0 and self.phase + 1 < len(self.phases):
+                self.phase += 1
+                self.step = 0
+            return reply(result, '%s answered %d' % (request.command, result))

@@ -12,10 +12,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import threading
 
 import pytest
 
+from ansible_collections.dhcpops.kea.plugins.module_utils import kea_ha as ha_utils
 from ansible_collections.dhcpops.kea.plugins.modules import kea_ha
 from ansible_collections.dhcpops.kea.tests.unit.plugins.module_utils.kea_fake_server import (
     HEARTBEAT_UNSUPPORTED,
@@ -25,6 +25,7 @@ from ansible_collections.dhcpops.kea.tests.unit.plugins.module_utils.kea_fake_se
     STATUS_3_0_4_PASSIVE_BACKUP,
     STATUS_NO_HA,
     Raw,
+    ScriptedPair,
     http_server,
     reply,
     run_module,
@@ -36,46 +37,6 @@ AUTH = ('kea-api', PASSWORD)
 HS = 'hot-standby'
 PIM = 'partner-in-maintenance'
 IM = 'in-maintenance'
-
-
-def status(local, partner, mode=HS, in_touch=True):
-    """A Kea 3.0.4-shaped status-get answer; None as partner: never reached."""
-    arguments = copy.deepcopy(STATUS_3_0_4_HOT_STANDBY)
-    relationship = arguments['high-availability'][0]
-    relationship['ha-mode'] = mode
-    relationship['ha-servers']['local']['state'] = local
-    remote = relationship['ha-servers']['remote']
-    remote['last-state'] = partner or ''
-    remote['in-touch'] = partner is not None
-    remote['communication-interrupted'] = not in_touch
-    return reply(0, arguments=arguments)
-
-
-class ScriptedPair(object):
-    """Answers status-get from the current phase; every other HA command advances the phase."""
-
-    def __init__(self, phases, command_results=None, mode=HS):
-        self.phases = phases
-        self.phase = 0
-        self.step = 0
-        self.mode = mode
-        self.command_results = command_results or {}
-        self.lock = threading.Lock()
-
-    def __call__(self, request):
-        with self.lock:
-            if request.command == 'status-get':
-                states = self.phases[self.phase]
-                item = states[min(self.step, len(states) - 1)]
-                self.step += 1
-                if not isinstance(item, tuple):
-                    return item  # a whole answer (an error, Raw)
-                return status(item[0], item[1], self.mode, in_touch=(len(item) < 3 or item[2]))
-            result = self.command_results.get(request.command, 0)
-            if result == 0 and self.phase + 1 < len(self.phases):
-                self.phase += 1
-                self.step = 0
-            return reply(result, '%s answered %d' % (request.command, result))
 
 
 def ha_args(fake, **extra):
@@ -91,33 +52,33 @@ def seen(result):
 
 @pytest.fixture(autouse=True)
 def fast_trap(monkeypatch):
-    monkeypatch.setattr(kea_ha, 'MIN_CANCEL_SPACING', 0.1)
+    monkeypatch.setattr(ha_utils, 'MIN_CANCEL_SPACING', 0.1)
 
 
 # --- reading Kea's answers ------------------------------------------------------
 
 def test_parse_kea_2_2_0_answer():
-    view = kea_ha.parse_ha_status(STATUS_2_2_0_HOT_STANDBY)
+    view = ha_utils.parse_ha_status(STATUS_2_2_0_HOT_STANDBY)
     assert view == dict(mode=HS, local_state=HS, role='primary', server_name=None, partner_state=HS,
                         partner_role='standby', partner_name=None, partner_in_touch=True)
 
 
 def test_parse_kea_3_0_4_answer():
-    view = kea_ha.parse_ha_status(STATUS_3_0_4_HOT_STANDBY, 'a')
+    view = ha_utils.parse_ha_status(STATUS_3_0_4_HOT_STANDBY, 'a')
     assert (view['server_name'], view['partner_name'], view['local_state'], view['partner_state']) == (
         'a', 'b', HS, HS)
 
 
 def test_partner_down_in_2_2_0_is_out_of_touch_although_kea_says_in_touch():
-    view = kea_ha.parse_ha_status(STATUS_2_2_0_PARTNER_DOWN)
+    view = ha_utils.parse_ha_status(STATUS_2_2_0_PARTNER_DOWN)
     assert view['local_state'] == 'partner-down' and view['partner_state'] == 'unavailable'
     assert view['partner_in_touch'] is False
 
 
 def test_passive_backup_has_no_partner():
-    view = kea_ha.parse_ha_status(STATUS_3_0_4_PASSIVE_BACKUP)
+    view = ha_utils.parse_ha_status(STATUS_3_0_4_PASSIVE_BACKUP)
     assert view['partner_state'] is None and view['partner_in_touch'] is False
-    assert kea_ha.pair_is_normal(view)
+    assert ha_utils.pair_is_normal(view)
 
 
 def test_hub_relationship_is_picked_by_name():
@@ -126,17 +87,17 @@ def test_hub_relationship_is_picked_by_name():
     other['ha-servers']['local'].update({'server-name': 'c', 'state': 'load-balancing'})
     other['ha-mode'] = 'load-balancing'
     hub['high-availability'].append(other)
-    assert kea_ha.parse_ha_status(hub, 'c')['local_state'] == 'load-balancing'
-    with pytest.raises(kea_ha.HaError) as exc:
-        kea_ha.parse_ha_status(hub)
+    assert ha_utils.parse_ha_status(hub, 'c')['local_state'] == 'load-balancing'
+    with pytest.raises(ha_utils.HaError) as exc:
+        ha_utils.parse_ha_status(hub)
     assert 'set server_name' in str(exc.value)
-    with pytest.raises(kea_ha.HaError) as exc:
-        kea_ha.parse_ha_status(hub, 'zz')
+    with pytest.raises(ha_utils.HaError) as exc:
+        ha_utils.parse_ha_status(hub, 'zz')
     assert 'a, c' in str(exc.value)
 
 
 def test_no_ha_section():
-    assert kea_ha.parse_ha_status(STATUS_NO_HA) is None
+    assert ha_utils.parse_ha_status(STATUS_NO_HA) is None
 
 
 # --- query ----------------------------------------------------------------------
@@ -354,7 +315,7 @@ def test_normal_handles_the_maintenance_trap(capsys):
 
 
 def test_normal_trap_is_not_answered_faster_than_the_spacing(capsys, monkeypatch):
-    monkeypatch.setattr(kea_ha, 'MIN_CANCEL_SPACING', 0.5)
+    monkeypatch.setattr(ha_utils, 'MIN_CANCEL_SPACING', 0.5)
     script = ScriptedPair([[(PIM, IM)], [(PIM, IM)] * 200 + [(HS, HS)]])
     with http_server(script, auth=AUTH) as fake:
         failed, result, dummy = run_module(kea_ha.main, ha_args(fake, state='normal', timeout=1), capsys)
