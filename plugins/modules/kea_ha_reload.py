@@ -22,19 +22,20 @@ description:
     moment in which neither peer answers. It is the step of one peer in the C(dhcpops.kea.rolling_reload)
     playbook, in one call instead of one task per command, so that a rollout's cost on the controller does not grow
     with every command of every peer.
-  - "The steps, each on the server named:"
-  - 1. C(config-test) of O(config_file) on this peer (skipped without O(config_file)). A refusal stops here, before
-    anything changed.
-  - 2. C(ha-maintenance-start) on the partner, then a wait until the partner is in C(partner-in-maintenance) and
-    serves every client (as M(dhcpops.kea.kea_ha) with O(dhcpops.kea.kea_ha#module:state=maintenance)).
-  - 3. C(config-reload) on this peer.
-  - 4. C(ha-maintenance-cancel) on the partner, with the O(handback) chosen, and a wait until the partner sees both
-    peers in the HA mode's normal state (as M(dhcpops.kea.kea_ha) with O(dhcpops.kea.kea_ha#module:state=normal)).
-  - 5. A wait until this peer, too, sees both peers in the normal state.
-  - 6. A wait until this host has a UDP socket bound to O(dhcp_port). A state string is not service. Kea 2.2 can
-    report a normal HA state after a reload that lost its DHCP socket.
-  - 7. With O(traffic_wait) above 0, a wait until this peer's C(pkt4-received) statistic rises. If it does not rise,
-    the module warns, or fails with O(require_traffic=true).
+  - "Step 1, C(config-test): this peer tests O(config_file) (skipped without O(config_file)). A refusal stops here,
+    before anything changed."
+  - "Step 2, C(maintenance): with O(handback=bridged), the partner's configuration must show a shared SQL lease
+    database. Then C(ha-maintenance-start) goes to the partner, and the module waits until the partner is in
+    C(partner-in-maintenance) and serves every client, as M(dhcpops.kea.kea_ha) does with C(state=maintenance)."
+  - "Step 3, C(config-reload): this peer reloads its configuration file."
+  - "Step 4, C(handback): C(ha-maintenance-cancel) goes to the partner, with the O(handback) chosen, and the module
+    waits until the partner sees both peers in the HA mode's normal state, as M(dhcpops.kea.kea_ha) does with
+    C(state=normal)."
+  - "Step 5, C(pair-normal): a wait until this peer, too, sees both peers in the normal state."
+  - "Step 6, C(dhcp-socket): a wait until this host has a UDP socket bound to O(dhcp_port). A state string is not
+    service. Kea 2.2 can report a normal HA state after a reload that lost its DHCP socket."
+  - "Step 7, C(traffic): with O(traffic_wait) above 0, a wait until this peer's C(pkt4-received) statistic rises. If
+    it does not rise, the module warns, or fails with O(require_traffic=true)."
   - The module does not undo anything when a step fails. It returns RV(step), RV(partner_in_maintenance) and
     RV(reloaded), so that the caller (the playbook's rescue) can put the previous file back, reload it and end the
     maintenance, in that order.
@@ -60,10 +61,10 @@ options:
     type: path
   handback:
     description:
-      - How the partner hands this peer's clients back after the reload. See
-        O(dhcpops.kea.kea_ha#module:handback).
-      - V(bridged) needs both peers on one SQL lease database; the module refuses it otherwise, before the
-        maintenance ends.
+      - How the partner hands this peer's clients back after the reload, as the C(handback) option of
+        M(dhcpops.kea.kea_ha) describes.
+      - V(bridged) needs both peers on one SQL lease database. The module checks the partner's configuration for
+        it before the maintenance starts, and refuses otherwise.
     type: str
     choices: [plain, bridged]
     default: plain
@@ -185,13 +186,13 @@ partner_states:
   elements: str
   sample: [hot-standby, partner-in-maintenance, hot-standby]
 partner_states_seen:
-  description: The partner's readings, as RV(dhcpops.kea.kea_ha#module:states_seen), for the maintenance and then
-    the handback.
+  description: The partner's readings, as M(dhcpops.kea.kea_ha) returns them in C(states_seen), for the
+    maintenance and then the handback.
   returned: always
   type: list
   elements: dict
 bridged:
-  description: With O(handback=bridged), what the bridge did, as RV(dhcpops.kea.kea_ha#module:bridged).
+  description: With O(handback=bridged), what the bridge did, as M(dhcpops.kea.kea_ha) returns it in C(bridged).
   returned: when a bridged handback took place
   type: dict
   sample: {"scopes": ["kea1", "kea2"], "restored": ["kea1"], "seconds": 0.94}
@@ -348,6 +349,11 @@ class PeerReload(object):
     def maintenance(self):
         self.begin('maintenance')
         ha = self.partner_ha(dict(timeout=self.p['timeout'], interval=self.p['interval']))
+        if self.p['handback'] == 'bridged':
+            # Refused here rather than at the handback, where the partner
+            # would already serve alone and the caller's recovery would meet
+            # the same refusal.
+            self.run_partner(ha, ha.check_shared_database)
         if not self.module.check_mode:
             # From here the partner may hold a maintenance, whatever happens next.
             self.partner_in_maintenance = True

@@ -162,6 +162,19 @@ def test_a_partner_that_refuses_the_credentials_stops_before_anything_changed(tm
     assert result['reloaded'] is False
 
 
+def test_a_bridged_handback_without_a_shared_database_is_refused_before_the_maintenance(tmp_path, capsys, udp):
+    # The partner's config-get shows no SQL lease database: the refusal must
+    # come before the partner serves alone, not at the handback.
+    lab = Lab()
+    failed, result = run(lab, tmp_path, capsys, handback='bridged')
+    assert failed and result['step'] == 'maintenance'
+    assert 'handback=bridged is safe only when both peers share one SQL lease database' in result['msg']
+    assert 'Nothing was changed' in result['msg']
+    assert ('partner', 'config-get') in lab.log
+    assert lab.changing() == []
+    assert result['partner_in_maintenance'] is False and result['reloaded'] is False
+
+
 def test_no_dhcp_socket_after_the_reload_fails_with_the_pair_normal(tmp_path, capsys, udp):
     udp.write_text(UDP_68)
     lab = Lab()
