@@ -740,6 +740,12 @@ def print_table(result):
                                                 'met' if over.get('ratio_within_target') else 'NOT met'))
 
 
+def default_out(opts):
+    """Where results go without --out: a rollout-only run (--no-full) must not replace the full run's."""
+    name = 'ansible_cost_rolling.json' if not (opts.full or opts.smoke) else 'ansible_cost.json'
+    return os.path.abspath(os.path.join(HERE, 'results', name))
+
+
 def main():
     exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
@@ -761,12 +767,16 @@ def main():
     parser.add_argument('--logs', help='copy every ansible-playbook output (secrets masked) into this folder')
     parser.add_argument('--image', default=os.environ.get('DHCPOPS_IMAGE_BOOKWORM',
                                                           'localhost/dhcpops-kea-base:bookworm'))
-    parser.add_argument('--out', default=os.path.join(HERE, 'results', 'ansible_cost.json'))
+    parser.add_argument('--out', default=None,
+                        help='results file (default: benchmarks/results/ansible_cost.json, or '
+                             'ansible_cost_rolling.json with --no-full, so that a rollout-only run keeps the '
+                             'full run\'s results)')
     opts = parser.parse_args()
     if opts.smoke:
         # The run with the fast path off is the same playbook with one more
         # extra var; molecule's idempotence steps prove that path in CI.
         opts.pairs, opts.repeats, opts.full = '1', 1, False
+    opts.out = os.path.abspath(opts.out or default_out(opts))
     counts = [int(p) for p in opts.pairs.split(',')]
     if counts != sorted(set(counts)) or counts[0] < 1 or counts[-1] > MAX_PAIRS:
         raise SystemExit('--pairs: distinct counts, ascending, from 1 to %d' % MAX_PAIRS)
@@ -833,6 +843,8 @@ def main():
             argv.append('--no-exporter')
         if opts.connection != 'podman':
             argv += ['--connection', opts.connection]
+        if opts.out != default_out(opts):
+            argv += ['--out', os.path.relpath(opts.out, REPO)]
         result['command'] = 'source scripts/lab/env.sh && ' + ' '.join(argv)
         print_table(result)
         os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)

@@ -279,3 +279,18 @@ def test_inventory_connection(connection):
     # The lab's pipelined connection is a plugin file of its own that ansible_cost.py puts on the path.
     if '.' not in plugin:
         assert os.path.isfile(os.path.join(REPO, 'benchmarks', 'connection_plugins', plugin + '.py'))
+
+
+@pytest.mark.parametrize('full, smoke, name', [
+    (True, False, 'ansible_cost.json'),
+    # A rollout-only run keeps the full run's results.
+    (False, False, 'ansible_cost_rolling.json'),
+    # --smoke turns --no-full on by itself; it keeps the plain default (CI passes --out).
+    (False, True, 'ansible_cost.json'),
+])
+def test_default_results_file(full, smoke, name):
+    class Opts(object):
+        pass
+    opts = Opts()
+    opts.full, opts.smoke = full, smoke
+    assert cost.default_out(opts) == os.path.join(REPO, 'benchmarks', 'results', name)
