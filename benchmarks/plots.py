@@ -555,14 +555,14 @@ def ansible_cost(plt, result, subtitle, out_dir, rolling_result=None):
         # the legend (upper left) clear of the figures above the points
         right.set_ylim(0, max(max(r[1] for r in rolled) * 1.6, first * xs[-1] / float(first_pairs) * 1.15))
         rate = rolling_from.get('load_rate')
+        # The subtitle names the left panel's machine; an earlier run's may differ.
+        machine = rolling_from.get('machine') or {}
         other_cpu = (rolling_from is not result
-                     and (rolling_from.get('machine') or {}).get('cpu_model') != (result.get('machine') or {}).get('cpu_model'))
+                     and machine.get('cpu_model') != (result.get('machine') or {}).get('cpu_model'))
         right.set_title('Rolling reload' + (' (pair 1 under %s/s)' % rate if rate else '')
                         + ('' if rolling_from is result else
                            '\nfrom the run of %s' % str(rolling_from.get('started', '?'))[:10])
-                        + ('\non %s, %s cores' % ((rolling_from.get('machine') or {}).get('cpu_model'),
-                                                  (rolling_from.get('machine') or {}).get('nproc'))
-                           if other_cpu else ''))
+                        + ('\non %s, %s cores' % (machine.get('cpu_model'), machine.get('nproc')) if other_cpu else ''))
         right.legend(loc='upper left', fontsize=8)
     else:
         right.text(0.5, 0.5, 'no rolling reload in these results', ha='center', va='center', transform=right.transAxes)

@@ -209,6 +209,19 @@ class KeaApiClient(object):
         self.validate_certs = validate_certs
         self.timeout = timeout
 
+    def copy(self, **changes):
+        """A client with this one's options but ``changes``: another server's URL and credentials, a timeout.
+
+        A new ``url`` replaces a unix socket: it is another server's HTTP API.
+        """
+        options = dict(url=self.url, socket_path=self.socket_path, service=self.service, user=self.user,
+                       password=self.password, ca_path=self.ca_path, client_cert=self.client_cert,
+                       client_key=self.client_key, validate_certs=self.validate_certs, timeout=self.timeout)
+        if 'url' in changes:
+            options['socket_path'] = None
+        options.update(changes)
+        return KeaApiClient(**options)
+
     @property
     def where(self):
         if self.url:
@@ -445,11 +458,9 @@ def client_from_module(module):
     p = module.params
     password = p.get('api_password')
     if p.get('api_password_file'):
+        # Registered with Ansible to be scrubbed there; api_password is a
+        # no_log parameter already.
         password = password_from_file(module, p['api_password_file'])
-    if password:
-        # Read from a file, it is no module parameter: tell Ansible to scrub it
-        # from everything the module returns.
-        module.no_log_values.add(password)
     for option in ('api_ca_path', 'api_client_cert', 'api_client_key'):
         if p.get(option) and not _readable(p[option]):
             module.fail_json(msg='%s %s does not exist or is not readable' % (option, p[option]))

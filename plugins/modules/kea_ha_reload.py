@@ -215,7 +215,6 @@ elapsed:
   sample: 14.2
 '''
 
-import copy
 import re
 import time
 
@@ -223,7 +222,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.dhcpops.kea.plugins.module_utils.kea_api import (
-    KeaApiClient,
     KeaApiError,
     api_argument_spec,
     api_module_kwargs,
@@ -344,7 +342,6 @@ class PeerReload(object):
             self.partner_seen.extend(ha.states_seen)
             if ha.bridged is not None:
                 self.bridged = ha.bridged
-        return ha
 
     def maintenance(self):
         self.begin('maintenance')
@@ -366,10 +363,8 @@ class PeerReload(object):
         if self.module.check_mode:
             self.would_send.append('this config-reload')
             return
-        client = copy.copy(self.client)
-        client.timeout = self.p['reload_timeout']
         self.reloaded = True
-        answer = self.command(client, 'config-reload').as_dict()
+        answer = self.command(self.client.copy(timeout=self.p['reload_timeout']), 'config-reload').as_dict()
         if answer['result'] != 0:
             raise Failed(self.step, 'this peer refused config-reload: result %d (%s): %s'
                          % (answer['result'], answer['outcome'], answer['text'] or 'no text'))
@@ -443,17 +438,14 @@ class PeerReload(object):
         self.step = 'done'
 
 
-def partner_client(module):
+def partner_client(module, client):
+    """The partner's API: its URL and credentials, this peer's service, TLS options and timeout."""
     p = module.params
     password = None
     if p['partner_password_file']:
         password = password_from_file(module, p['partner_password_file'], 'partner_password_file')
     try:
-        return KeaApiClient(
-            url=p['partner_url'], service=p['api_service'], user=p['partner_user'], password=password,
-            ca_path=p['api_ca_path'], client_cert=p['api_client_cert'], client_key=p['api_client_key'],
-            validate_certs=p['api_validate_certs'], timeout=p['api_timeout'] or 10,
-        )
+        return client.copy(url=p['partner_url'], user=p['partner_user'], password=password)
     except KeaApiError as exc:
         module.fail_json(msg='partner_url: %s' % exc.message)
 
@@ -487,7 +479,8 @@ def main():
         module.fail_json(msg='interval must be more than 0 seconds')
     if not 0 < p['dhcp_port'] < 65536:
         module.fail_json(msg='dhcp_port must be a UDP port number (1-65535)')
-    peer = PeerReload(module, client_from_module(module), partner_client(module))
+    client = client_from_module(module)
+    peer = PeerReload(module, client, partner_client(module, client))
     try:
         peer.run()
     except Failed as exc:

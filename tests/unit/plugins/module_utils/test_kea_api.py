@@ -237,3 +237,22 @@ def test_display_url_drops_user_info():
     assert kea_api.display_url('https://u:p@kea1.example.net:8004/x') == 'https://kea1.example.net:8004/x'
     assert kea_api.display_url('http://[2001:db8::1]:8000/') == 'http://[2001:db8::1]:8000/'
     assert kea_api.display_url('http://u:p@[2001:db8::1]:8000/') == 'http://[2001:db8::1]:8000/'
+
+
+# --- copies for another server ----------------------------------------------
+
+def test_a_copy_reaches_another_server_with_the_same_options():
+    # This peer on its unix socket, its partner over HTTP with its own
+    # credentials: the copy speaks to the partner, as the partner's user.
+    with unix_server(lambda r: reply(0, 'peer')) as peer, \
+            http_server(lambda r: reply(0, 'partner'), auth=('kea-ha', 'Partner-copy-9a2b')) as partner:
+        client = KeaApiClient(socket_path=peer.path, service='dhcp4', timeout=3, validate_certs=False)
+        other = client.copy(url=partner.url, user='kea-ha', password='Partner-copy-9a2b')
+        assert (other.socket_path, other.service, other.timeout, other.validate_certs) == (None, 'dhcp4', 3, False)
+        assert other.command('status-get').text == 'partner'
+        assert partner.requests[0].body == {'command': 'status-get', 'service': ['dhcp4']}
+        # The original is untouched and a timeout-only copy keeps the socket.
+        assert client.command('status-get').text == 'peer'
+        assert client.copy(timeout=60).socket_path == peer.path
+    with pytest.raises(KeaApiError, match='is not an http'):
+        client.copy(url='ftp://192.0.2.1/')
